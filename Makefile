@@ -1,0 +1,53 @@
+# nncourse: two commands.
+#   make lab    set up (first time only) and open the course in JupyterLab
+#   make test   set up (first time only) and run every test: unit tests, strict nbval, exercises
+#
+# Set-up creates .venv with the interpreter in $(PYTHON) and installs the course in editable mode.
+# The torch build is pinned in constraints.txt. To force PyTorch's CPU-only wheels on a machine
+# where pip would pick a CUDA build, pass their index, e.g.
+#   make lab TORCH_PIP_ARGS="--index-url <PyTorch CPU wheel index>"
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.nncourse-installed
+TORCH_PIP_ARGS ?=
+PYTEST_ARGS ?=
+LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told; only add the flag when we are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
+.PHONY: lab test setup doctor release refresh benchmark clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt $(TORCH_PIP_ARGS) torch
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nncourse)" >/dev/null
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)
+
+# pytest exit code 5 means "no tests collected": report it as a failure with a clear message.
+test: $(STAMP)
+	@$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; fi; exit $$rc
+
+doctor: $(STAMP)
+	$(BIN)/nncourse doctor
+
+release: $(STAMP)
+	$(BIN)/nncourse release
+
+refresh: $(STAMP)
+	$(BIN)/nncourse refresh
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/notebook_times.py --update-readme
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,81 @@
+"""Input validation shared by every public function: clear errors that name the expected shape.
+
+A learner who passes ``X`` with shape ``(3, 32)`` where ``(32, 3)`` was meant should read exactly that
+in the error, not a numpy broadcasting message three frames deeper.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+Dim = int | str | None
+"""One entry of an expected shape: an exact size, a name that must agree across arrays, or any size."""
+
+
+def _fmt(shape: Sequence[Dim]) -> str:
+    parts = ["*" if d is None else str(d) for d in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def check_array(
+    name: str,
+    value: Any,
+    shape: Sequence[Dim] | None = None,
+    *,
+    dims: dict[str, int] | None = None,
+    dtype_kind: str | None = None,
+    finite: bool = False,
+) -> dict[str, int]:
+    """Check that ``value`` is an array of the expected shape; raise ``ValueError`` naming it otherwise.
+
+    Args:
+        name: the argument's name as the caller knows it, e.g. ``"X"``.
+        value: a numpy array or a torch tensor (anything with ``.shape``; lists are converted).
+        shape: expected shape; each entry an int (exact), a str (a named size, e.g. ``"N"``, that must
+            agree with earlier arrays through ``dims``) or ``None`` (any size).
+        dims: named sizes seen so far; updated in place and returned so several arrays can share them.
+        dtype_kind: numpy dtype kinds allowed, e.g. ``"f"`` for floats or ``"iub"`` for integers/bools.
+        finite: also reject NaN and infinity.
+
+    Returns:
+        The ``dims`` mapping, extended with the named sizes found in ``value``.
+    """
+    dims = {} if dims is None else dims
+    if not hasattr(value, "shape"):
+        try:
+            value = np.asarray(value)
+        except Exception as exc:  # noqa: BLE001 - anything unconvertible is a type error for the user
+            raise TypeError(f"{name} must be an array, got {type(value).__name__}") from exc
+    got = tuple(int(d) for d in value.shape)
+    if shape is not None:
+        expected = _fmt(shape)
+        named = ", ".join(f"{k}={v}" for k, v in dims.items())
+        hint = f" (with {named})" if named else ""
+        if len(got) != len(shape):
+            raise ValueError(f"{name} must have shape {expected}{hint}, got shape {got}")
+        for want, have in zip(shape, got):
+            if want is None:
+                continue
+            if isinstance(want, str):
+                if want in dims and dims[want] != have:
+                    raise ValueError(
+                        f"{name} must have shape {expected}{hint}, got shape {got} ({want}={have} vs {dims[want]})"
+                    )
+                dims[want] = have
+            elif want != have:
+                raise ValueError(f"{name} must have shape {expected}{hint}, got shape {got}")
+    if dtype_kind is not None:
+        kind = np.dtype(str(value.dtype).replace("torch.", "")).kind if hasattr(value, "dtype") else "O"
+        if kind not in dtype_kind:
+            raise ValueError(f"{name} must have a {_kind_words(dtype_kind)} dtype, got {value.dtype}")
+    if finite:
+        arr = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+    return dims
+
+
+def _kind_words(kinds: str) -> str:
+    words = {"f": "float", "i": "signed integer", "u": "unsigned integer", "b": "bool", "c": "complex"}
+    return " or ".join(words.get(k, k) for k in kinds)

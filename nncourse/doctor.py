@@ -1,0 +1,67 @@
+"""``nncourse doctor``: is this machine ready for the course? Versions, device, threads, offline data."""
+from __future__ import annotations
+
+import importlib
+import platform
+import sys
+
+REQUIRED = ("numpy", "torch", "matplotlib", "sklearn", "tqdm", "ipywidgets", "ipykernel", "jupyterlab", "nbformat", "nbclient")
+OPTIONAL = ("nbval", "pytest", "xdist")
+
+
+def _version(module: str) -> str | None:
+    try:
+        mod = importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - a broken install is reported, not raised
+        return None
+    return str(getattr(mod, "__version__", "installed"))
+
+
+def run_doctor(out=print) -> int:
+    """Print the report; return 0 when the course can run, 1 otherwise."""
+    problems: list[str] = []
+    out(f"python        {platform.python_version()} ({sys.executable})")
+    if sys.version_info < (3, 10):
+        problems.append("Python 3.10 or newer is needed")
+    for name in REQUIRED + OPTIONAL:
+        version = _version(name)
+        label = "pytest-xdist" if name == "xdist" else ("scikit-learn" if name == "sklearn" else name)
+        out(f"{label:<13} {version or 'MISSING'}")
+        if version is None and name in REQUIRED:
+            problems.append(f"{label} is not installed: run `make lab` (or pip install -e .) in the course folder")
+    if _version("torch") is not None:
+        import torch
+
+        from nncourse.device import get_device
+
+        cuda = torch.version.cuda or "none (CPU build)"
+        out(f"torch build CUDA {cuda}; device {get_device()}; threads {torch.get_num_threads()}")
+    if _version("sklearn") is not None and _version("torch") is not None:
+        problems += _check_data(out)
+    if problems:
+        out("\nNOT READY:")
+        for p in problems:
+            out(f"  - {p}")
+        return 1
+    out("\nready: everything the course needs is here, and it needs no network")
+    return 0
+
+
+def _check_data(out) -> list[str]:
+    from nncourse.data import BUNDLED, TOY_SETS, load_dataset, make_toy
+
+    problems = []
+    for name in BUNDLED:
+        try:
+            split = load_dataset(name)
+            out(f"data          {name:<14} ok  train/val/test = {split.sizes()}")
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"bundled data set {name} does not load: {type(exc).__name__}: {exc}")
+    for name in TOY_SETS:
+        try:
+            X, _ = make_toy(name, 40)
+            assert X.shape == (40, 2)
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"toy data set {name} failed: {type(exc).__name__}: {exc}")
+    out(f"data          toy sets {', '.join(TOY_SETS)} ok" if not problems else "data        toy sets: see below")
+    return problems

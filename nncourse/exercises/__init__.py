@@ -1,0 +1,1 @@
+"""Task definitions of the exercise notebooks: references and public/grading cases, one module each."""

@@ -1,0 +1,129 @@
+"""Write the student exercise notebooks from the solution notebooks (the single source).
+
+In a code cell of ``solutions/NAME.ipynb`` a solution region is marked like this::
+
+    def predict(X, w, b):
+        # BEGIN SOLUTION: compare the weighted sum with 0
+        return (X @ w + b > 0).astype(np.int64)
+        # END SOLUTION
+
+``release`` replaces each region by a stub at the marker's indentation::
+
+        # YOUR CODE HERE (hint: compare the weighted sum with 0)
+        raise NotImplementedError("compare the weighted sum with 0")
+
+Cells tagged ``solution-only`` are dropped; every output and execution count is cleared; cell ids
+are kept, so the grader can match an exercise cell with its solution cell.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<hint>.*?))?\s*$")
+END = re.compile(r"^\s*# END SOLUTION\s*$")
+SOLUTION_ONLY_TAG = "solution-only"
+NB_VERSION = 4
+
+
+class ReleaseError(ValueError):
+    """A solution notebook whose markers cannot be turned into an exercise."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """A solution region: cell index, the marker lines (0-based, inclusive) and the hint."""
+
+    cell: int
+    begin: int
+    end: int
+    hint: str
+
+
+def find_regions(nb: NotebookNode, where: str = "notebook") -> list[Region]:
+    """All solution regions of a notebook; ``ReleaseError`` names the notebook, cell and line of any bad marker."""
+    regions: list[Region] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        open_at: int | None = None
+        hint = ""
+        for number, line in enumerate(lines):
+            if BEGIN.match(line):
+                if open_at is not None:
+                    raise ReleaseError(f"{where}: cell {index}: '# BEGIN SOLUTION' at line {number + 1} inside the region opened at line {open_at + 1}")
+                open_at, hint = number, (BEGIN.match(line).group("hint") or "")
+            elif END.match(line):
+                if open_at is None:
+                    raise ReleaseError(f"{where}: cell {index}: '# END SOLUTION' at line {number + 1} without a '# BEGIN SOLUTION'")
+                regions.append(Region(index, open_at, number, hint))
+                open_at = None
+            elif "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+                raise ReleaseError(f"{where}: cell {index}: malformed solution marker at line {number + 1}: {line.strip()!r}")
+        if open_at is not None:
+            raise ReleaseError(f"{where}: cell {index}: unclosed '# BEGIN SOLUTION' at line {open_at + 1}")
+    return regions
+
+
+def release_notebook(nb: NotebookNode, where: str = "notebook") -> NotebookNode:
+    """Return the exercise version of a solution notebook (the input is not modified)."""
+    regions = find_regions(nb, where)
+    if not regions:
+        raise ReleaseError(f"{where}: no '# BEGIN SOLUTION' region; an exercise needs at least one task")
+    out = nbformat.from_dict(nb)  # deep copy
+    by_cell: dict[int, list[Region]] = {}
+    for region in regions:
+        by_cell.setdefault(region.cell, []).append(region)
+    for index, cell_regions in by_cell.items():
+        lines = out.cells[index].source.splitlines()
+        for region in reversed(cell_regions):  # from the bottom, so earlier line numbers stay valid
+            indent = BEGIN.match(lines[region.begin]).group("indent")
+            message = region.hint or "write your code here"
+            comment = f"{indent}# YOUR CODE HERE" + (f" (hint: {region.hint})" if region.hint else "")
+            lines[region.begin : region.end + 1] = [comment, f"{indent}raise NotImplementedError({message!r})"]
+        out.cells[index].source = "\n".join(lines)
+    out.cells = [c for c in out.cells if SOLUTION_ONLY_TAG not in c.get("metadata", {}).get("tags", [])]
+    for cell in out.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.get("metadata", {}).pop("execution", None)
+    out.metadata.pop("widgets", None)
+    return out
+
+
+def _write(nb: NotebookNode) -> str:
+    return nbformat.writes(nb, version=NB_VERSION) + "\n"
+
+
+def release(solutions: Path, exercises: Path, check: bool = False) -> list[Path]:
+    """Release every ``solutions/*.ipynb`` into ``exercises/``.
+
+    Every notebook is converted before anything is written, so one bad marker writes nothing.
+    With ``check=True`` nothing is written; returns the exercise files that are missing or differ
+    from what release would write (plus stray exercise files with no solution). Otherwise returns
+    the files written.
+    """
+    sources = sorted(Path(solutions).glob("*.ipynb"))
+    if not sources:
+        raise ReleaseError(f"no solution notebooks in {solutions}")
+    rendered: dict[Path, str] = {}
+    for path in sources:
+        try:
+            nb = nbformat.read(path, as_version=NB_VERSION)
+        except Exception as exc:  # noqa: BLE001 - any unreadable notebook is reported with its name
+            raise ReleaseError(f"{path}: cannot read notebook ({type(exc).__name__}: {exc})") from exc
+        rendered[Path(exercises) / path.name] = _write(release_notebook(nb, str(path)))
+    if check:
+        stale = [p for p, text in rendered.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+        stray = [p for p in sorted(Path(exercises).glob("*.ipynb")) if p not in rendered]
+        return stale + stray
+    Path(exercises).mkdir(parents=True, exist_ok=True)
+    for path, text in rendered.items():
+        path.write_text(text, encoding="utf-8")
+    return list(rendered)

@@ -1,0 +1,96 @@
+"""Plots used across the course: decision boundaries, training curves, weight/activation histograms.
+
+Each function draws on a given ``ax`` (or a new figure) and returns the axes, so notebooks can
+compose them; none calls ``plt.show()``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+from nncourse._validate import check_array
+
+Predictor = Callable[[np.ndarray], np.ndarray]
+"""``predict(X: (M, 2)) -> (M,)`` class labels, or ``(M, C)`` scores whose arg-max is the class."""
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (5.0, 4.0)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_data(X: np.ndarray, y: np.ndarray, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Scatter a 2-D data set ``X: (N, 2)`` coloured by label ``y: (N,)``."""
+    dims = check_array("X", X, ("N", 2))
+    check_array("y", y, ("N",), dims=dims)
+    ax = _axes(ax)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm" if len(np.unique(y)) <= 2 else "viridis", s=14, edgecolors="k", linewidths=0.3)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_decision_boundary(
+    predict: Predictor, X: np.ndarray, y: np.ndarray, ax: Axes | None = None, title: str | None = None, resolution: int = 200, margin: float = 0.5
+) -> Axes:
+    """Shade the plane by the class ``predict`` assigns, then scatter the data on top.
+
+    Args:
+        predict: maps a grid of points ``(M, 2)`` to labels ``(M,)`` or scores ``(M, C)``.
+        X: ``(N, 2)`` points; y: ``(N,)`` labels.
+        resolution: grid points per axis (``resolution**2`` predictions).
+    """
+    dims = check_array("X", X, ("N", 2))
+    check_array("y", y, ("N",), dims=dims)
+    ax = _axes(ax)
+    (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    grid = np.column_stack([gx.ravel(), gy.ravel()])  # (resolution**2, 2)
+    out = np.asarray(predict(grid))
+    labels = out.argmax(axis=1) if out.ndim == 2 else out  # (resolution**2,)
+    if labels.shape != (len(grid),):
+        raise ValueError(f"predict must return shape ({len(grid)},) or ({len(grid)}, C), got {out.shape}")
+    n_classes = int(max(labels.max(), np.max(y))) + 1
+    cmap = "coolwarm" if n_classes <= 2 else "viridis"
+    ax.contourf(gx, gy, labels.reshape(gx.shape), levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.3)
+    return plot_data(X, y, ax=ax, title=title)
+
+
+def plot_history(history: Mapping[str, Sequence[float]] | object, keys: Sequence[str] | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Plot per-epoch curves; ``history`` is a ``train.History`` or a dict of lists."""
+    records = getattr(history, "records", history)
+    if not isinstance(records, Mapping) or not records:
+        raise ValueError("history must be a non-empty History or dict of per-epoch lists")
+    keys = list(keys) if keys is not None else [k for k in records if k.endswith("loss")]
+    ax = _axes(ax)
+    for key in keys:
+        if key not in records:
+            raise KeyError(f"no record {key!r}; history has {sorted(records)}")
+        values = records[key]
+        ax.plot(np.arange(1, len(values) + 1), values, label=key)
+    ax.set_xlabel("epoch")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_histograms(arrays: Mapping[str, np.ndarray], bins: int = 40, title: str | None = None) -> np.ndarray:
+    """One histogram per named array (weights or activations), side by side; returns the axes array."""
+    if not arrays:
+        raise ValueError("arrays must name at least one array")
+    fig, axes = plt.subplots(1, len(arrays), figsize=(3.2 * len(arrays), 2.8), squeeze=False)
+    for ax, (name, values) in zip(axes[0], arrays.items()):
+        flat = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64).ravel()
+        ax.hist(flat, bins=bins, color="tab:blue", alpha=0.8)
+        ax.set_title(f"{name}\nmean {flat.mean():.2f}, std {flat.std():.2f}", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return axes[0]
