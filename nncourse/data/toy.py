@@ -21,18 +21,18 @@ def _counts(n: int, classes: int) -> list[int]:
     return [n // classes + (1 if k < n % classes else 0) for k in range(classes)]
 
 
-def blobs(n: int = 200, *, separation: float = 3.0, noise: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def blobs(n: int = 200, *, separation: float = 3.0, noise: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two Gaussian clouds centred at ``(-s/2, -s/2)`` and ``(s/2, s/2)`` with ``s = separation``.
 
-    With the default separation and noise the two classes are linearly separable for small ``n``;
-    raise ``noise`` to make them overlap.
+    ``noise`` is the standard deviation of each coordinate. With the defaults the two classes are
+    linearly separable for a few hundred points; raise ``noise`` to make them overlap.
     """
     _check_n(n, noise)
     rng = np.random.default_rng(seed)
     n0, n1 = _counts(n, 2)
     half = separation / 2.0
     X = np.concatenate(
-        [rng.normal(-half, noise * 0.5, size=(n0, 2)), rng.normal(half, noise * 0.5, size=(n1, 2))]
+        [rng.normal(-half, noise, size=(n0, 2)), rng.normal(half, noise, size=(n1, 2))]
     )  # (n, 2)
     y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n1, dtype=np.int64)])  # (n,)
     return _shuffle(X, y, rng)

@@ -1,0 +1,322 @@
+"""Chapter 04 autograd engine: gradients checked against torch.autograd in float64."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pytest
+import torch
+
+from nncourse.autograd import MLP, Linear, Tensor, Value, cross_entropy, train_mlp, zero_grad
+
+TOL = 1e-10
+
+
+# ---------------------------------------------------------------------------- scalar Value
+def _scalar_case(fn: Callable, inputs: list[float]) -> None:
+    """Run ``fn`` on our ``Value``s and on float64 torch scalars; compare output and gradients."""
+    ours = [Value(x) for x in inputs]
+    out = fn(*ours)
+    out.backward()
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in inputs]
+    ref = fn(*theirs)
+    ref.backward()
+    assert out.data == pytest.approx(ref.item(), rel=TOL, abs=TOL)
+    for v, t in zip(ours, theirs):
+        assert v.grad == pytest.approx(t.grad.item(), rel=TOL, abs=TOL)
+
+
+SCALAR_CASES = {
+    "polynomial": (lambda x: 3 * x**3 - 2 * x**2 + x - 7, [1.7]),
+    "neuron": (lambda x1, x2, w1, w2, b: (w1 * x1 + w2 * x2 + b).tanh(), [2.0, -1.0, -0.3, 0.8, 0.4]),
+    "reuse": (lambda a, b: (a * a + a * b) * a - b / a + a, [1.3, -0.6]),
+    "div_pow": (lambda a, b: (a / b) ** 2.5 + 1 / (b**-1.5) - 2 / a, [2.2, 0.7]),
+    "exp_log": (lambda a, b: (a * b).exp().log() + (a.exp() + b**2).log(), [0.4, -1.1]),
+    "sigmoid_relu": (lambda a, b: (a * 2).sigmoid() * (b + 1).relu() + (-a).relu() - (b - 5).relu(), [-0.8, 1.5]),
+    "reflected": (lambda a: 1 - a + 2 * a - 3 / a + (5 + a) * (-a), [0.9]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_CASES))
+def test_value_grads_match_torch(name: str) -> None:
+    fn, inputs = SCALAR_CASES[name]
+    _scalar_case(fn, inputs)
+
+
+def test_value_reused_node_accumulates() -> None:
+    a = Value(3.0)
+    out = a + a + a * a  # d/da = 1 + 1 + 2a
+    out.backward()
+    assert a.grad == 2 + 2 * 3.0
+
+
+def test_value_repr_and_zero_grad() -> None:
+    a, b = Value(2.0), Value(-1.5)
+    c = a * b
+    c.backward()
+    assert repr(a) == "Value(data=2.0000, grad=-1.5000)"
+    zero_grad([a, b, c])
+    assert (a.grad, b.grad, c.grad) == (0.0, 0.0, 0.0)
+
+
+def test_value_long_chain_no_recursion_error() -> None:
+    x = Value(0.5)
+    y = x
+    for _ in range(5000):
+        y = y + x
+    y.backward()
+    assert x.grad == 5001.0
+
+
+# ---------------------------------------------------------------------------- Tensor ops
+def _close(ours: np.ndarray, ref: torch.Tensor) -> None:
+    np.testing.assert_allclose(ours, ref.detach().numpy(), rtol=TOL, atol=TOL)
+
+
+def _tensor_case(fn: Callable, *arrays: np.ndarray) -> None:
+    """Apply ``fn`` to ``Tensor``s and to torch tensors, backprop a fixed random upstream gradient."""
+    ours = [Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    out, ref = fn(*ours), fn(*theirs)
+    _close(out.data, ref)
+    upstream = np.random.default_rng(1).normal(size=out.shape)
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    for o, t in zip(ours, theirs):
+        assert o.grad is not None and o.grad.shape == o.shape
+        _close(o.grad, t.grad)
+
+
+def _rand(*shape: int, seed: int = 0, positive: bool = False) -> np.ndarray:
+    x = np.random.default_rng(seed).normal(size=shape)
+    return np.abs(x) + 0.5 if positive else x
+
+
+BINARY = {
+    "add_row_bcast": (lambda a, b: a + b, (4, 3), (3,)),
+    "add_same": (lambda a, b: a + b, (2, 3), (2, 3)),
+    "sub_col_bcast": (lambda a, b: a - b, (4, 3), (4, 1)),
+    "mul_outer_bcast": (lambda a, b: a * b, (5, 1), (1, 3)),
+    "mul_scalar_tensor": (lambda a, b: a * b, (2, 3, 4), ()),
+    "div_bcast": (lambda a, b: a / b, (3, 4), (1, 4)),
+    "matmul_2d": (lambda a, b: a @ b, (4, 3), (3, 5)),
+    "matmul_batched": (lambda a, b: a @ b, (2, 4, 3), (2, 3, 5)),
+    "matmul_batch_bcast": (lambda a, b: a @ b, (2, 4, 3), (3, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_tensor_binary_ops_match_torch(name: str) -> None:
+    fn, sa, sb = BINARY[name]
+    b = _rand(*sb, seed=2, positive=name.startswith("div"))
+    _tensor_case(fn, _rand(*sa, seed=1), b)
+
+
+UNARY = {
+    "neg": lambda a: -a,
+    "pow": lambda a: a**3,
+    "pow_frac": lambda a: (a * a + 1.0) ** -0.5,
+    "exp": lambda a: a.exp(),
+    "tanh": lambda a: a.tanh(),
+    "sigmoid": lambda a: a.sigmoid(),
+    "relu": lambda a: a.relu(),
+    "reflected": lambda a: 2.0 - a * 3.0 + 1.0 / (a * a + 1.0),
+    "sum_all": lambda a: a.sum(),
+    "sum_axis0": lambda a: a.sum(axis=0),
+    "sum_axis_keep": lambda a: a.sum(axis=1, keepdims=True),
+    "sum_tuple": lambda a: a.sum(axis=(0, 2)),
+    "mean_all": lambda a: a.mean(),
+    "mean_neg_axis": lambda a: a.mean(axis=-1),
+    "mean_keep": lambda a: a.mean(axis=(1, 2), keepdims=True),
+    "reshape": lambda a: a.reshape(6, 4) * 2.0,
+    "reshape_tuple": lambda a: a.reshape((4, -1)).exp(),
+    "transpose_default": lambda a: a.permute(2, 1, 0) if isinstance(a, torch.Tensor) else a.transpose(),
+    "transpose_perm": lambda a: a.permute(1, 0, 2) if isinstance(a, torch.Tensor) else a.transpose(1, 0, 2),
+    "log_softmax_last": lambda a: a.log_softmax(-1) if isinstance(a, Tensor) else torch.log_softmax(a, -1),
+    "log_softmax_0": lambda a: a.log_softmax(0) if isinstance(a, Tensor) else torch.log_softmax(a, 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_tensor_unary_ops_match_torch(name: str) -> None:
+    _tensor_case(UNARY[name], _rand(2, 3, 4, seed=3))
+
+
+def test_tensor_log_matches_torch() -> None:
+    _tensor_case(lambda a: a.log() * a, _rand(3, 4, seed=4, positive=True))
+
+
+def test_tensor_T_matches_torch() -> None:
+    _tensor_case(lambda a: a.T if isinstance(a, Tensor) else a.T, _rand(3, 5, seed=5))
+
+
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (0, False), (1, True), ((0, 1), False)])
+def test_tensor_max_matches_torch_amax(axis, keepdims) -> None:
+    def fn(a):
+        if isinstance(a, Tensor):
+            return a.max(axis=axis, keepdims=keepdims)
+        dim = tuple(range(a.ndim)) if axis is None else axis
+        return torch.amax(a, dim=dim, keepdim=keepdims)
+
+    _tensor_case(fn, _rand(4, 5, seed=6))
+
+
+def test_tensor_max_ties_split_evenly() -> None:
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]])
+    _tensor_case(lambda a: a.amax(dim=1) if isinstance(a, torch.Tensor) else a.max(axis=1), x)
+    t = Tensor(x, requires_grad=True)
+    t.max(axis=1).sum().backward()
+    np.testing.assert_array_equal(t.grad, [[0.0, 0.5, 0.5], [0.5, 0.0, 0.5]])
+
+
+def test_tensor_integer_array_indexing_with_repeats() -> None:
+    rows, cols = np.array([0, 1, 2, 2, 0]), np.array([1, 0, 3, 3, 1])
+    _tensor_case(lambda a: a[rows, cols] * 3.0, _rand(3, 4, seed=7))
+
+
+def test_tensor_node_reused_and_numpy_on_left() -> None:
+    def fn(a, b):
+        w = np.linspace(-1.0, 1.0, 4)  # a plain ndarray on the left must defer to Tensor's reflected ops
+        w = w if isinstance(a, Tensor) else torch.tensor(w)
+        return w * (a * a + a @ b).sum(axis=0) - w / (b * b + 1.0).sum() + 2.0
+
+    out = fn(Tensor(np.ones((4, 4))), Tensor(np.ones((4, 4))))
+    assert isinstance(out, Tensor)
+    _tensor_case(fn, _rand(4, 4, seed=8), _rand(4, 4, seed=9))
+
+
+def test_log_softmax_is_stable_for_large_logits() -> None:
+    x = np.array([[1000.0, 0.0, -1000.0]])
+    out = Tensor(x, requires_grad=True).log_softmax()
+    assert np.isfinite(out.data).all()
+    _close(out.data, torch.log_softmax(torch.tensor(x), -1))
+
+
+def test_cross_entropy_matches_torch() -> None:
+    logits = _rand(6, 4, seed=10) * 3.0
+    target = np.array([0, 3, 1, 1, 2, 3])
+    ours = Tensor(logits, requires_grad=True)
+    loss = cross_entropy(ours, target)
+    ref_logits = torch.tensor(logits, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(ref_logits, torch.tensor(target))
+    loss.backward()
+    ref.backward()
+    assert loss.shape == ()
+    assert loss.item() == pytest.approx(ref.item(), rel=TOL)
+    _close(ours.grad, ref_logits.grad)
+
+
+def test_cross_entropy_validates_inputs() -> None:
+    logits = Tensor(_rand(3, 4))
+    with pytest.raises(ValueError, match="target"):
+        cross_entropy(logits, np.array([0, 1]))
+    with pytest.raises(ValueError, match="class indices"):
+        cross_entropy(logits, np.array([0, 1, 4]))
+
+
+def test_tensor_long_chain_no_recursion_error() -> None:
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y + x
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.full(3, 5001.0))
+
+
+def test_leaf_grads_accumulate_and_intermediates_reset() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    loss = h.sum()
+    loss.backward()
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])  # accumulated twice
+    np.testing.assert_array_equal(h.grad, [1.0, 1.0])  # not accumulated
+    x.zero_grad()
+    assert x.grad is None
+
+
+# ---------------------------------------------------------------------------- errors
+def test_matmul_shape_mismatch_names_both_shapes() -> None:
+    with pytest.raises(ValueError, match=r"\(3, 4\).*\(5, 2\)"):
+        Tensor(np.zeros((3, 4))) @ Tensor(np.zeros((5, 2)))
+    with pytest.raises(ValueError, match=r"\(4,\).*\(4, 2\)"):
+        Tensor(np.zeros(4)) @ Tensor(np.zeros((4, 2)))
+
+
+def test_backward_on_non_scalar_without_grad_raises() -> None:
+    y = Tensor(np.ones((2, 3)), requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        y.backward()
+    with pytest.raises(ValueError, match="grad must have shape"):
+        y.backward(np.ones(3))
+
+
+def test_backward_without_requires_grad_raises() -> None:
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (Tensor([1.0]) * 2.0).sum().backward()
+
+
+# ---------------------------------------------------------------------------- nn
+def test_linear_shapes_and_seed() -> None:
+    a, b = Linear(3, 5, seed=1), Linear(3, 5, seed=1)
+    np.testing.assert_array_equal(a.W.data, b.W.data)
+    assert a.W.shape == (3, 5) and a.b.shape == (5,)
+    assert a(Tensor(np.zeros((7, 3)))).shape == (7, 5)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_mlp_parameter_grads_match_torch(activation: str) -> None:
+    model = MLP((3, 8, 5, 4), activation=activation, seed=11)
+    X, y = _rand(10, 3, seed=12), np.array([0, 1, 2, 3, 0, 1, 2, 3, 3, 0])
+    loss = cross_entropy(model(X), y)
+    loss.backward()
+
+    act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[activation]
+    layers: list[torch.nn.Module] = []
+    for k, lin in enumerate(model.layers):
+        t = torch.nn.Linear(*lin.W.shape).double()
+        with torch.no_grad():
+            t.weight.copy_(torch.tensor(lin.W.data.T))
+            t.bias.copy_(torch.tensor(lin.b.data))
+        layers += [t] + ([act()] if k < len(model.layers) - 1 else [])
+    ref_model = torch.nn.Sequential(*layers)
+    ref = torch.nn.functional.cross_entropy(ref_model(torch.tensor(X)), torch.tensor(y))
+    ref.backward()
+
+    assert loss.item() == pytest.approx(ref.item(), rel=TOL)
+    torch_linears = [m for m in ref_model if isinstance(m, torch.nn.Linear)]
+    for lin, t in zip(model.layers, torch_linears):
+        _close(lin.W.grad, t.weight.grad.T)
+        _close(lin.b.grad, t.bias.grad)
+    assert len(model.parameters()) == 6
+
+
+def test_train_mlp_fits_xor() -> None:
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1, 0])
+    model = MLP((2, 16, 2), seed=0)
+    losses = train_mlp(X, y, lr=0.5, steps=300, model=model)
+    assert len(losses) == 300 and losses[-1] < losses[0]
+    assert (model.predict(X) == y).mean() == 1.0
+
+
+def test_train_mlp_fits_spirals() -> None:
+    rng = np.random.default_rng(0)
+    n, parts = 100, []
+    for c in range(3):
+        r = np.linspace(0.0, 1.0, n)
+        theta = np.linspace(4.0 * c, 4.0 * (c + 1), n) + rng.normal(0.0, 0.2, n)
+        parts.append(np.c_[r * np.sin(theta), r * np.cos(theta)])
+    X, y = np.concatenate(parts), np.repeat(np.arange(3), n)
+    model = MLP((2, 64, 3), seed=0)
+    losses = train_mlp(X, y, lr=0.5, steps=1000, model=model)
+    assert losses[-1] < 0.5 * losses[0]
+    assert (model.predict(X) == y).mean() > 0.9
+
+
+def test_train_mlp_builds_its_own_model_and_validates() -> None:
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    losses = train_mlp(X, np.array([0, 1]), hidden=(4,), lr=0.1, steps=5, seed=3)
+    assert len(losses) == 5 and all(np.isfinite(losses))
+    with pytest.raises(ValueError, match="y must have shape"):
+        train_mlp(X, np.array([0, 1, 1]), steps=1)

@@ -1,0 +1,73 @@
+"""Offline data: shapes, dtypes, determinism, and seeded splits without leakage."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nncourse.data import BUNDLED, TOY_SETS, load_dataset, make_loader, make_toy, split_loaders, xor
+
+
+@pytest.mark.parametrize("name", sorted(TOY_SETS))
+def test_toy_sets_have_documented_shapes_and_are_deterministic(name: str):
+    X, y = make_toy(name, 101, seed=3)
+    assert X.shape == (101, 2) and X.dtype == np.float64
+    assert y.shape == (101,) and y.dtype == np.int64 and y.min() == 0
+    X2, y2 = make_toy(name, 101, seed=3)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    X3, _ = make_toy(name, 101, seed=4)
+    assert not np.array_equal(X, X3)
+    counts = np.bincount(y)
+    assert counts.max() - counts.min() <= 1  # balanced classes
+
+
+def test_xor_corners_and_labels():
+    X, y = xor(4, noise=0.0)
+    assert np.array_equal(y, (X[:, 0] * X[:, 1] < 0).astype(np.int64))
+    assert set(map(tuple, X)) == {(-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0)}
+
+
+def test_toy_errors_are_clear():
+    with pytest.raises(ValueError, match="unknown toy data set 'spiral'"):
+        make_toy("spiral")
+    with pytest.raises(ValueError, match="n must be an int >= 2"):
+        make_toy("moons", 1)
+    with pytest.raises(ValueError, match="noise must be >= 0"):
+        make_toy("blobs", 10, noise=-1.0)
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_sets_split_without_overlap_and_standardise_on_train_only(name: str):
+    split = load_dataset(name, seed=0)
+    n_train, n_val, n_test = split.sizes()
+    assert n_val == pytest.approx(n_train / 3, rel=0.05) and n_test == pytest.approx(n_val, abs=1)
+    assert split.X_train.dtype == np.float32 and split.X_train.shape[1] == split.n_features
+    assert np.allclose(split.X_train.mean(axis=0), 0, atol=1e-5)
+    rows = {r.tobytes() for r in split.X_train}
+    assert not any(r.tobytes() in rows for r in split.X_test)  # no example in two parts
+    again = load_dataset(name, seed=0)
+    assert np.array_equal(split.X_val, again.X_val)
+    if split.task == "classification":
+        assert split.y_train.dtype == np.int64 and split.n_classes == len(np.unique(split.y_train))
+        # stratified: class proportions agree between train and test within a few points
+        p_train = np.bincount(split.y_train) / n_train
+        p_test = np.bincount(split.y_test, minlength=len(p_train)) / n_test
+        assert np.abs(p_train - p_test).max() < 0.05
+
+
+def test_load_dataset_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="unknown data set 'mnist'"):
+        load_dataset("mnist")
+    with pytest.raises(ValueError, match="val_size and test_size"):
+        load_dataset("iris", val_size=0.6, test_size=0.5)
+
+
+def test_loaders_are_seeded_and_check_shapes():
+    split = load_dataset("iris")
+    first = [yb.tolist() for _, yb in split_loaders(split, batch_size=16, seed=5)[0]]
+    again = [yb.tolist() for _, yb in split_loaders(split, batch_size=16, seed=5)[0]]
+    assert first == again and sum(len(b) for b in first) == split.sizes()[0]
+    xb, yb = next(iter(make_loader(split.X_train, split.y_train, batch_size=4)))
+    assert xb.dtype == torch.float32 and yb.dtype == torch.int64 and xb.shape == (4, 4)
+    with pytest.raises(ValueError, match=r"y must have shape \(N,\)"):
+        make_loader(split.X_train, split.y_train[:-1])
