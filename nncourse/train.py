@@ -129,15 +129,16 @@ def fit(
         for batch, (xb, yb) in enumerate(train_loader):
             xb, yb = xb.to(device), yb.to(device)
             loss = loss_fn(model(xb), yb)
-            if not torch.isfinite(loss):
+            value = loss.item()
+            if not math.isfinite(value):
                 raise TrainingDiverged(
-                    f"loss became {float(loss)} at epoch {epoch + 1}, batch {batch + 1}; "
+                    f"loss became {value} at epoch {epoch + 1}, batch {batch + 1}; "
                     "try a lower learning rate (or check the inputs for NaN)"
                 )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(yb)
+            total += value * len(yb)
             count += len(yb)
         if scheduler is not None:
             scheduler.step()

@@ -131,7 +131,7 @@ UNARY = {
     "reshape": lambda a: a.reshape(6, 4) * 2.0,
     "reshape_tuple": lambda a: a.reshape((4, -1)).exp(),
     "transpose_default": lambda a: a.permute(2, 1, 0) if isinstance(a, torch.Tensor) else a.transpose(),
-    "transpose_perm": lambda a: a.permute(1, 0, 2) if isinstance(a, torch.Tensor) else a.transpose(1, 0, 2),
+    "transpose_perm": lambda a: a.permute(1, 2, 0) if isinstance(a, torch.Tensor) else a.transpose(1, 2, 0),
     "log_softmax_last": lambda a: a.log_softmax(-1) if isinstance(a, Tensor) else torch.log_softmax(a, -1),
     "log_softmax_0": lambda a: a.log_softmax(0) if isinstance(a, Tensor) else torch.log_softmax(a, 0),
 }

@@ -1,0 +1,45 @@
+"""Plots draw what they should and reject bad shapes."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from nncourse.data import moons  # noqa: E402
+from nncourse.train import History  # noqa: E402
+from nncourse.viz import plot_decision_boundary, plot_histograms, plot_history  # noqa: E402
+
+
+def test_decision_boundary_shades_both_classes_and_scatters_every_point():
+    X, y = moons(50)
+    ax = plot_decision_boundary(lambda G: (G[:, 1] > 0.25).astype(int), X, y, resolution=30)
+    assert len(ax.collections[-1].get_offsets()) == 50
+    scores = plot_decision_boundary(lambda G: np.column_stack([-G[:, 1], G[:, 1]]), X, y, resolution=30)
+    assert scores is not None
+    plt.close("all")
+
+
+def test_decision_boundary_rejects_bad_shapes():
+    X, y = moons(20)
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\)"):
+        plot_decision_boundary(lambda G: G[:, 0] > 0, np.zeros((20, 3)), y)
+    with pytest.raises(ValueError, match=r"predict must return shape \(100,\)"):
+        plot_decision_boundary(lambda G: np.zeros(3), X, y, resolution=10)
+    plt.close("all")
+
+
+def test_history_and_histograms():
+    history = History()
+    for loss in (1.0, 0.5, 0.25):
+        history.log(train_loss=loss, val_loss=loss + 0.1, val_accuracy=0.9)
+    ax = plot_history(history)
+    assert [line.get_label() for line in ax.get_lines()] == ["train_loss", "val_loss"]
+    assert list(ax.get_lines()[0].get_ydata()) == [1.0, 0.5, 0.25]
+    with pytest.raises(KeyError, match="no record 'loss'"):
+        plot_history(history, keys=["loss"])
+    axes = plot_histograms({"W1": np.zeros((3, 3)), "W2": np.ones(5)})
+    assert len(axes) == 2 and "mean 1.00" in axes[1].get_title()
+    plt.close("all")
