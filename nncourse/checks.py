@@ -87,8 +87,18 @@ def compare(expected: Any, got: Any, *, rtol: float = 1e-6, atol: float = 1e-8, 
     """``None`` when ``got`` matches ``expected``, else a message saying what differs and where.
 
     Arrays: type, shape, then the first element outside ``atol + rtol * |expected|``. Tuples and
-    lists: length, then element by element. Numbers: within tolerance; bools and ints exactly.
+    lists: length, then element by element; dicts: keys, then value by value. Numbers: within tolerance; bools and ints exactly.
     """
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return f"{what} should be a dict with keys {sorted(expected)}, got {_kind(got)}"
+        if set(got) != set(expected):
+            return f"{what} should have keys {sorted(expected)}, got {sorted(got, key=str)}"
+        for key in expected:
+            msg = compare(expected[key], got[key], rtol=rtol, atol=atol, what=f"{what}[{key!r}]")
+            if msg:
+                return msg
+        return None
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)):
             return f"{what} should be a {type(expected).__name__} of {len(expected)} items, got {_kind(got)}"
@@ -177,14 +187,32 @@ class Exercise:
         raise KeyError(f"exercise {self.id} has no task {name!r}; tasks: {[t.name for t in self.tasks]}")
 
 
-EXERCISES = {"01_perceptron": "nncourse.exercises.perceptron"}
-"""Exercise id (the notebook's file stem) -> module defining ``EXERCISE``."""
+def _discover() -> dict[str, str]:
+    """Exercise id -> module: every module of ``nncourse.exercises`` that defines ``EXERCISE_ID``."""
+    import pkgutil
+
+    import nncourse.exercises as package
+
+    found = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = f"{package.__name__}.{info.name}"
+        exercise_id = getattr(importlib.import_module(module), "EXERCISE_ID", None)
+        if exercise_id:
+            found[exercise_id] = module
+    return found
+
+
+EXERCISES = _discover()
+"""Exercise id (the notebook's file stem, e.g. ``"01_perceptron"``) -> module defining ``EXERCISE``."""
 
 
 def get_exercise(exercise_id: str) -> Exercise:
     if exercise_id not in EXERCISES:
         raise KeyError(f"unknown exercise {exercise_id!r}; known: {sorted(EXERCISES)}")
-    return importlib.import_module(EXERCISES[exercise_id]).EXERCISE
+    exercise = importlib.import_module(EXERCISES[exercise_id]).EXERCISE
+    if exercise.id != exercise_id:
+        raise RuntimeError(f"{EXERCISES[exercise_id]} declares EXERCISE_ID {exercise_id!r} but EXERCISE.id {exercise.id!r}")
+    return exercise
 
 
 class Checker:

@@ -20,6 +20,8 @@ from nncourse.checks import FAIL, PASS, TODO, Case, Task, checker, compare, run_
         ((np.ones(2), 1.0), (np.ones(2), 2.0), "result[1]: expected 1, got 2"),
         (3, 3.5, "result should be an int, got float 3.5"),
         (True, 1, "result should be True or False, got int 1"),
+        ({"W": np.ones(2), "b": 0.0}, {"W": np.ones(2)}, "result should have keys ['W', 'b'], got ['W']"),
+        ({"W": np.ones(2)}, {"W": np.array([1.0, 3.0])}, "result['W'] differs at index (1,): expected 1, got 3 (1 of 2 entries differ)"),
         (0.5, "0.5", "result should be a number, got str '0.5'"),
     ],
 )

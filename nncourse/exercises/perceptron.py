@@ -7,6 +7,8 @@ from nncourse import perceptron as ref
 from nncourse.checks import Case, Exercise, Task
 from nncourse.data import blobs, xor
 
+EXERCISE_ID = "01_perceptron"
+
 
 def _train_tuple(X: np.ndarray, y: np.ndarray, lr: float = 1.0, max_epochs: int = 100) -> tuple[np.ndarray, float, list[int]]:
     result = ref.train(X, y, lr=lr, max_epochs=max_epochs)
@@ -46,7 +48,7 @@ def _train_cases(seed: int) -> list[Case]:
 
 
 EXERCISE = Exercise(
-    id="01_perceptron",
+    id=EXERCISE_ID,
     title="The perceptron",
     tasks=[
         Task("predict", ref.predict, lambda: _predict_cases(0, (5, 1)), lambda: _predict_cases(101, (7, 1, 40))),

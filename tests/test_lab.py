@@ -1,0 +1,57 @@
+"""`make lab` serves the course: JupyterLab answers on its port and lists the notebooks."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:  # loopback only: our own test server
+        return json.loads(response.read())
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "jupyter").exists(), reason="needs the project's .venv (made by `make`)")
+def test_make_lab_serves_the_course(tmp_path: Path):
+    port = _free_port()
+    args = f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.token=test-token --ServerApp.port_retries=0"
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline, listing = time.monotonic() + 60, None
+        while time.monotonic() < deadline and listing is None:
+            assert proc.poll() is None, f"make lab exited with {proc.returncode}"
+            try:
+                listing = _get(f"{base}/api/contents/notebooks?token=test-token")
+            except OSError:
+                time.sleep(0.5)
+        assert listing is not None, "JupyterLab did not answer within 60 s"
+        names = {item["name"] for item in listing["content"]}
+        assert {"00_welcome.ipynb", "01_perceptron.ipynb"} <= names
+        with urllib.request.urlopen(f"{base}/lab?token=test-token", timeout=5) as page:
+            assert page.status == 200 and b"JupyterLab" in page.read()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
