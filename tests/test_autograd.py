@@ -32,7 +32,10 @@ SCALAR_CASES = {
     "reuse": (lambda a, b: (a * a + a * b) * a - b / a + a, [1.3, -0.6]),
     "div_pow": (lambda a, b: (a / b) ** 2.5 + 1 / (b**-1.5) - 2 / a, [2.2, 0.7]),
     "exp_log": (lambda a, b: (a * b).exp().log() + (a.exp() + b**2).log(), [0.4, -1.1]),
-    "sigmoid_relu": (lambda a, b: (a * 2).sigmoid() * (b + 1).relu() + (-a).relu() - (b - 5).relu(), [-0.8, 1.5]),
+    "sigmoid_relu": (
+        lambda a, b: (a * 2).sigmoid() * (b + 1).relu() + (-a).relu() - (b - 5).relu(),
+        [-0.8, 1.5],
+    ),
     "reflected": (lambda a: 1 - a + 2 * a - 3 / a + (5 + a) * (-a), [0.9]),
 }
 
@@ -320,3 +323,19 @@ def test_train_mlp_builds_its_own_model_and_validates() -> None:
     assert len(losses) == 5 and all(np.isfinite(losses))
     with pytest.raises(ValueError, match="y must have shape"):
         train_mlp(X, np.array([0, 1, 1]), steps=1)
+
+
+# ---------------------------------------------------------------------------- graph inspection
+def test_trace_lists_nodes_inputs_first() -> None:
+    from nncourse.autograd.graph import format_graph, trace
+
+    x, w = Value(2.0, label="x"), Value(-0.5, label="w")
+    y = (x * w).tanh()
+    y.label = "y"
+    rows = trace(y)
+    assert rows[-1] == ("y", "tanh", ("n2",))
+    assert ("n2", "*", ("x", "w")) in rows and len(rows) == 4
+    y.backward()
+    assert format_graph(y).splitlines()[-1].startswith("y = tanh(n2)   data=-0.7616")
+    t = Tensor(np.ones((4, 3)), requires_grad=True)
+    assert "shape=(4, 3)" in format_graph(t.sum())

@@ -43,6 +43,11 @@ def _axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(int(a) % ndim if ndim else 0 for a in axes))
 
 
+def _swap_last(x: np.ndarray) -> np.ndarray:
+    """Transpose the last two axes (matrix transpose, batch axes untouched)."""
+    return np.swapaxes(x, -1, -2)
+
+
 def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> np.ndarray:
     """Undo a reduction: put the reduced axes back (size 1) and broadcast ``grad`` to ``shape``."""
     if not keepdims:
@@ -148,14 +153,13 @@ class Tensor:
         b = self._lift(other)
         sa, sb = self.shape, b.shape
         if len(sa) < 2 or len(sb) < 2 or sa[-1] != sb[-2]:
-            raise ValueError(f"matmul shape mismatch: {sa} @ {sb} (need (..., N, K) @ (..., K, M), each 2-D or more)")
+            raise ValueError(f"matmul shape mismatch: {sa} @ {sb} (need (..., N, K) @ (..., K, M))")
         try:
             data = self.data @ b.data
         except ValueError as exc:  # batch axes that do not broadcast
             raise ValueError(f"matmul batch axes do not broadcast: {sa} @ {sb}") from exc
-        swap = lambda x: np.swapaxes(x, -1, -2)  # noqa: E731 - transpose of the last two axes
-        # d(A@B)/dA applied to G: G @ B^T;  d(A@B)/dB applied to G: A^T @ G
-        return self._node(data, (self, b), "@", lambda g: (g @ swap(b.data), swap(self.data) @ g))
+        # d(A@B)/dA applied to G: G @ B^T;  d(A@B)/dB applied to G: A^T @ G  (^T: last two axes)
+        return self._node(data, (self, b), "@", lambda g: (g @ _swap_last(b.data), _swap_last(self.data) @ g))
 
     # ------------------------------------------------------------------ elementwise unary ops
     def __pow__(self, exponent: float) -> Tensor:
@@ -236,7 +240,8 @@ class Tensor:
         """Permute axes (default: reverse them, like ``ndarray.transpose``)."""
         perm = tuple(axes) if axes else tuple(reversed(range(self.ndim)))
         # apply the inverse permutation to g
-        return self._node(self.data.transpose(perm), (self,), "transpose", lambda g: (g.transpose(np.argsort(perm)),))
+        inverse = tuple(int(i) for i in np.argsort(perm))
+        return self._node(self.data.transpose(perm), (self,), "transpose", lambda g: (g.transpose(inverse),))
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - numpy's name
