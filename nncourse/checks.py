@@ -54,6 +54,9 @@ class Task:
     verify: Verifier | None = None
     outputs: tuple[str, ...] = ()
     """Names of the items of a tuple result, used in messages ("w differs at ..." not "result[0] ...")."""
+    substitutable: bool = False
+    """When the learner's version fails, the grader answers later calls to it with the reference
+    (for cheap functions that later tasks call, e.g. a single update step)."""
 
     def check_one(self, case: Case, got: Any) -> str | None:
         expected = self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
@@ -179,6 +182,10 @@ class Exercise:
     id: str
     title: str
     tasks: list[Task]
+    prelude: str = "import numpy as np\n"
+    """Trusted code the grader runs before the learner's answer cells (the imports they rely on)."""
+    imports: tuple[str, ...] = ()
+    """Heavy modules (e.g. ``"torch"``) the grading worker imports before its limits apply."""
 
     def task(self, name: str) -> Task:
         for t in self.tasks:

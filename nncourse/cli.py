@@ -1,4 +1,4 @@
-"""The ``nncourse`` command line: ``doctor``, ``release``, ``refresh``."""
+"""The ``nncourse`` command line: ``doctor``, ``release``, ``refresh``, ``check``, ``grade``."""
 from __future__ import annotations
 
 import argparse
@@ -53,6 +53,46 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from nncourse.checks import FAIL, PASS, TODO
+    from nncourse.grading.gradebook import grade_submission
+
+    record = grade_submission(Path(args.notebook), _root(), exercise_id=args.exercise, public=True)
+    if record["error"]:
+        print(f"{FAIL} {record['error']}")
+        return 1
+    marks = {"pass": PASS, "todo": TODO}
+    for task in record["tasks"]:
+        print(f"{marks.get(task['status'], FAIL)} {task['name']}: {task['message']}")
+    for note in record["cell_errors"] + record["notes"]:
+        print(f"  note: {note}")
+    print(f"score: {record['score']:g} / {record['max_score']:g} (public checks; grading uses other cases)")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from nncourse.checks import EXERCISES
+    from nncourse.grading.runner import Limits
+
+    limits = Limits(task_s=args.task_timeout, submission_s=args.submission_timeout, memory_mb=args.memory_mb)
+    if args.selftest:
+        from nncourse.grading.attacks import selftest
+
+        ids = [args.exercise] if args.exercise else sorted(EXERCISES)
+        ok = selftest(_root(), ids, limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0), jobs=args.jobs or 2)
+        print("selftest passed" if ok else "SELFTEST FAILED")
+        return 0 if ok else 1
+    if not args.submissions or not args.out:
+        print("grade needs SUBMISSIONS and --out DIR (or --selftest)", file=sys.stderr)
+        return 2
+    from nncourse.grading.gradebook import grade_many
+
+    records = grade_many([Path(s) for s in args.submissions], Path(args.out), _root(), exercise_id=args.exercise, jobs=args.jobs, limits=limits)
+    scores = [r["score"] for r in records]
+    print(f"graded {len(records)} submissions; mean score {sum(scores) / max(len(scores), 1):.2f}; gradebook: {Path(args.out) / 'grades.csv'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nncourse", description="The neural-networks course's command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +107,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebooks", nargs="*", help="notebooks to refresh (default: notebooks/ and solutions/)")
     p.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     p.set_defaults(func=cmd_refresh)
+    p = sub.add_parser("check", help="run your exercise notebook's checks and print a score")
+    p.add_argument("notebook")
+    p.add_argument("--exercise", help="exercise id, e.g. 01_perceptron (default: from the file name)")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("grade", help="grade submitted exercise notebooks (instructors)")
+    p.add_argument("submissions", nargs="*", help="notebooks or folders of notebooks")
+    p.add_argument("--out", help="output folder: grades.csv, results.jsonl, feedback/, gradescope/")
+    p.add_argument("--exercise", help="exercise id for every submission (default: from each file name)")
+    p.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: CPU cores)")
+    p.add_argument("--task-timeout", type=float, default=10.0, help="seconds per task")
+    p.add_argument("--submission-timeout", type=float, default=60.0, help="seconds per submission")
+    p.add_argument("--memory-mb", type=int, default=1024, help="memory per submission beyond start-up")
+    p.add_argument("--selftest", action="store_true", help="prove solutions score 100%%, blanks and attacks 0%%")
+    p.set_defaults(func=cmd_grade)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

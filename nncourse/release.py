@@ -97,6 +97,12 @@ def release_notebook(nb: NotebookNode, where: str = "notebook") -> NotebookNode:
     return out
 
 
+def stamp(nb: NotebookNode, exercise_id: str) -> NotebookNode:
+    """Record which exercise a released notebook is, so the grader recognises renamed submissions."""
+    nb.metadata["nncourse"] = {"exercise": exercise_id}
+    return nb
+
+
 def _write(nb: NotebookNode) -> str:
     return nbformat.writes(nb, version=NB_VERSION) + "\n"
 
@@ -118,7 +124,7 @@ def release(solutions: Path, exercises: Path, check: bool = False) -> list[Path]
             nb = nbformat.read(path, as_version=NB_VERSION)
         except Exception as exc:  # noqa: BLE001 - any unreadable notebook is reported with its name
             raise ReleaseError(f"{path}: cannot read notebook ({type(exc).__name__}: {exc})") from exc
-        rendered[Path(exercises) / path.name] = _write(release_notebook(nb, str(path)))
+        rendered[Path(exercises) / path.name] = _write(stamp(release_notebook(nb, str(path)), path.stem))
     if check:
         stale = [p for p, text in rendered.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
         stray = [p for p in sorted(Path(exercises).glob("*.ipynb")) if p not in rendered]

@@ -51,8 +51,8 @@ EXERCISE = Exercise(
     id=EXERCISE_ID,
     title="The perceptron",
     tasks=[
-        Task("predict", ref.predict, lambda: _predict_cases(0, (5, 1)), lambda: _predict_cases(101, (7, 1, 40))),
-        Task("update", ref.update, lambda: _update_cases(0), lambda: _update_cases(202), outputs=("w", "b")),
+        Task("predict", ref.predict, lambda: _predict_cases(0, (5, 1)), lambda: _predict_cases(101, (7, 1, 40)), substitutable=True),
+        Task("update", ref.update, lambda: _update_cases(0), lambda: _update_cases(202), outputs=("w", "b"), substitutable=True),
         Task(
             "train_perceptron", _train_tuple, lambda: _train_cases(0), lambda: _train_cases(303),
             points=2, outputs=("w", "b", "mistakes"),

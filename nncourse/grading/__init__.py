@@ -1,0 +1,6 @@
+"""Grading exercise notebooks without trusting them.
+
+The learner's answer cells run in a separate, limited worker process (``worker.py``); the grader
+sends inputs, receives plain data (``wire.py``: JSON with base64 arrays, never pickle) and compares
+in its own process with the package's reference implementations.
+"""

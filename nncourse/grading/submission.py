@@ -1,0 +1,161 @@
+"""Read a submitted exercise notebook without trusting it: find the learner's answer cells, and
+note any tampering with the rest (which is ignored: the course's own cells are used instead).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from nncourse.release import find_regions, release_notebook
+
+MAX_BYTES = 20 * 1024 * 1024
+MAGIC = re.compile(r"^(\s*)([%!])", re.M)
+DEF = re.compile(r"^(?:def|class)\s+(\w+)", re.M)
+
+
+@dataclass
+class Submission:
+    """A submission as the grader sees it. ``error`` set means it cannot be graded at all."""
+
+    path: Path
+    student: str
+    sha256: str
+    exercise_id: str | None = None
+    answers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def solution_notebook(course_root: Path, exercise_id: str) -> nbformat.NotebookNode:
+    path = Path(course_root) / "solutions" / f"{exercise_id}.ipynb"
+    if not path.exists():
+        raise FileNotFoundError(f"no solution notebook for exercise {exercise_id!r} at {path}")
+    return nbformat.read(path, as_version=4)
+
+
+def answer_cell_indices(solution: nbformat.NotebookNode) -> list[int]:
+    """Indices of the solution's code cells that hold a solution region: the learner's answer cells."""
+    return sorted({region.cell for region in find_regions(solution)})
+
+
+def student_name(path: Path, known_ids: set[str]) -> str:
+    """The file's stem, or its folder's name when the file keeps the exercise's own name."""
+    return path.parent.name if path.stem in known_ids and path.parent.name else path.stem
+
+
+def _guess_exercise(path: Path, nb: nbformat.NotebookNode, known_ids: set[str]) -> str | None:
+    declared = nb.metadata.get("nncourse", {}).get("exercise") if isinstance(nb.metadata.get("nncourse"), dict) else None
+    matches = [i for i in known_ids if i in path.name]
+    if len(matches) == 1:
+        return matches[0]
+    return declared if declared in known_ids else None
+
+
+def _strip_magics(source: str) -> str:
+    """IPython magics and shell lines are not Python: turn them into comments."""
+    return MAGIC.sub(r"\1# (ignored by the grader) \2", source)
+
+
+def read_submission(path: Path, course_root: Path, known_ids: set[str], exercise_id: str | None = None) -> Submission:
+    """Parse a submission file; never raises for a bad file (``Submission.error`` says what is wrong)."""
+    path = Path(path)
+    sub = Submission(path=path, student=student_name(path, known_ids), sha256="")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            sub.error = f"file too large ({size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB)"
+            return sub
+        raw = path.read_bytes()
+    except OSError as exc:
+        sub.error = f"cannot read the file ({exc.strerror})"
+        return sub
+    sub.sha256 = hashlib.sha256(raw).hexdigest()
+    if not raw.strip():
+        sub.error = "the file is empty"
+        return sub
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        sub.error = f"the file is not UTF-8 text (byte {exc.start}); save it again from Jupyter"
+        return sub
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        sub.error = f"the file is not valid notebook JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        return sub
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        cells = list(nb.cells)
+        _ = [(c.cell_type, c.source) for c in cells]
+    except Exception as exc:  # noqa: BLE001 - any structural problem is reported
+        sub.error = f"the file is not a Jupyter notebook ({type(exc).__name__}: {str(exc)[:120]})"
+        return sub
+    if nb.nbformat < 4 or "nbformat_minor" not in nb or nb.nbformat_minor < 5:
+        sub.notes.append("old notebook format: converted; cells were matched by the functions they define")
+    sub.exercise_id = exercise_id or _guess_exercise(path, nb, known_ids)
+    if sub.exercise_id is None:
+        sub.error = f"cannot tell which exercise this is; name the file after it (one of {sorted(known_ids)}) or pass --exercise"
+        return sub
+    solution = solution_notebook(course_root, sub.exercise_id)
+    sub.answers = _extract_answers(solution, cells, sub.notes)
+    sub.notes.extend(_tampering(release_notebook(solution), nb, answer_cell_indices(solution)))
+    return sub
+
+
+def _extract_answers(solution: nbformat.NotebookNode, cells: list, notes: list[str]) -> list[str]:
+    code = [c for c in cells if c.get("cell_type") == "code" and isinstance(c.get("source"), str)]
+    by_id: dict[str, list] = {}
+    for cell in code:
+        by_id.setdefault(cell.get("id", ""), []).append(cell)
+    answers = []
+    for index in answer_cell_indices(solution):
+        wanted = solution.cells[index]
+        names = DEF.findall(wanted.source)
+        candidates = by_id.get(wanted.get("id", "\0"), [])
+        if len(candidates) > 1:
+            notes.append(f"answer cell for {', '.join(names)} appears {len(candidates)} times: the last one was graded")
+        if not candidates and names:  # ids lost (old format, copied cells): match by what the cell defines
+            candidates = [c for c in code if re.search(rf"^(?:def|class)\s+{re.escape(names[0])}\b", c.source, re.M)]
+        if not candidates:
+            notes.append(f"no answer cell found for {', '.join(names) or 'a task'}: it was graded as missing")
+            answers.append("")
+            continue
+        answers.append(_strip_magics(candidates[-1].source))
+    return answers
+
+
+def _tampering(exercise: nbformat.NotebookNode, nb: nbformat.NotebookNode, answer_cells: list[int]) -> list[str]:
+    notes = []
+    answer_ids = {exercise.cells[i].get("id") for i in answer_cells}
+    submitted = {}
+    for cell in nb.cells:
+        submitted.setdefault(cell.get("id"), cell)
+    edited = deleted = 0
+    for cell in exercise.cells:
+        if cell.get("id") in answer_ids:
+            continue
+        other = submitted.get(cell.get("id"))
+        if other is None:
+            deleted += 1
+        elif other.get("source") != cell.source:
+            edited += 1
+    if deleted:
+        notes.append(f"{deleted} of the course's cells were deleted (ignored: the course's cells were used)")
+    if edited:
+        notes.append(f"{edited} of the course's instruction or check cells were edited (ignored: the course's cells were used)")
+    order = [c.get("id") for c in nb.cells if c.get("id") in {x.get("id") for x in exercise.cells}]
+    expected = [c.get("id") for c in exercise.cells if c.get("id") in set(order)]
+    if order != expected and len(order) == len(set(order)):
+        notes.append("cells were reordered (ignored: answers run in the course's order)")
+    extra = len([c for c in nb.cells if c.get("id") not in {x.get("id") for x in exercise.cells}])
+    if extra:
+        notes.append(f"{extra} cells were added; only the answer cells are graded (put helper code inside them)")
+    kernel = nb.metadata.get("kernelspec", {}) if isinstance(nb.metadata.get("kernelspec"), dict) else {}
+    if kernel.get("name") != exercise.metadata.get("kernelspec", {}).get("name"):
+        notes.append(f"kernelspec changed to {kernel.get('name')!r} (ignored: graded with the course's Python)")
+    return notes
