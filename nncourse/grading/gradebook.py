@@ -88,6 +88,9 @@ def grade_many(inputs: list[Path], out: Path, course_root: Path, *, exercise_id:
             key = (str(path), "")
         if key not in done:
             todo.append(path)
+    if results.exists() and results.stat().st_size and not results.read_bytes().endswith(b"\n"):
+        with results.open("a", encoding="utf-8") as sink:  # a line cut by an interruption: end it
+            sink.write("\n")
     lock = threading.Lock()
     jobs = jobs or max(1, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=jobs) as pool, results.open("a", encoding="utf-8") as sink:

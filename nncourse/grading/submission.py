@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def read_submission(path: Path, course_root: Path, known_ids: set[str], exercise
     """Parse a submission file; never raises for a bad file (``Submission.error`` says what is wrong)."""
     path = Path(path)
     sub = Submission(path=path, student=student_name(path, known_ids), sha256="")
+    by_name = [i for i in known_ids if i in path.name]
+    sub.exercise_id = exercise_id or (by_name[0] if len(by_name) == 1 else None)  # known even if the file is broken
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -84,20 +87,23 @@ def read_submission(path: Path, course_root: Path, known_ids: set[str], exercise
         sub.error = f"the file is not UTF-8 text (byte {exc.start}); save it again from Jupyter"
         return sub
     try:
-        json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         sub.error = f"the file is not valid notebook JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         return sub
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():  # nbformat warns about (and repairs) duplicate cell ids
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(text, as_version=4)
         cells = list(nb.cells)
         _ = [(c.cell_type, c.source) for c in cells]
     except Exception as exc:  # noqa: BLE001 - any structural problem is reported
         sub.error = f"the file is not a Jupyter notebook ({type(exc).__name__}: {str(exc)[:120]})"
         return sub
-    if nb.nbformat < 4 or "nbformat_minor" not in nb or nb.nbformat_minor < 5:
+    version = (data.get("nbformat"), data.get("nbformat_minor")) if isinstance(data, dict) else (None, None)
+    if not isinstance(version[0], int) or not isinstance(version[1], int) or version < (4, 5):
         sub.notes.append("old notebook format: converted; cells were matched by the functions they define")
-    sub.exercise_id = exercise_id or _guess_exercise(path, nb, known_ids)
+    sub.exercise_id = sub.exercise_id or _guess_exercise(path, nb, known_ids)
     if sub.exercise_id is None:
         sub.error = f"cannot tell which exercise this is; name the file after it (one of {sorted(known_ids)}) or pass --exercise"
         return sub
