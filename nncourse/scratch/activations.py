@@ -82,7 +82,7 @@ class GELU(Layer):
         x = self._input(x)
         x64 = x.astype(np.float64, copy=False)
         if self.approximate == "none":
-            cdf = 0.5 * (1.0 + _erf(x64 / _SQRT_2).astype(np.float64))  # Phi(x)
+            cdf = 0.5 * (1.0 + np.asarray(_erf(x64 / _SQRT_2), dtype=np.float64))  # Phi(x); asarray: 0-d gives a float
             pdf = _INV_SQRT_2PI * np.exp(-0.5 * x64 * x64)  # phi(x) = Phi'(x)
             out = x64 * cdf
             # d/dx [x Phi(x)] = Phi(x) + x phi(x)
