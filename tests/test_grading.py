@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from nncourse.checks import EXERCISES
 from nncourse.cli import main
 from nncourse.grading import wire
 from nncourse.grading.attacks import ATTACKS, selftest
@@ -193,7 +194,8 @@ def test_check_and_grade_command_line(tmp_path: Path, capsys):
     assert "graded 1 submissions" in capsys.readouterr().out
 
 
-def test_selftest_gate_for_the_perceptron_exercise():
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_selftest_gate_solution_full_blank_zero_attacks_zero(exercise_id: str):
     lines: list[str] = []
-    assert selftest(ROOT, [EXERCISE], limits=Limits(task_s=1.5, submission_s=30.0), jobs=2, out=lines.append), "\n".join(lines)
+    assert selftest(ROOT, [exercise_id], limits=Limits(task_s=1.5, submission_s=40.0), jobs=2, out=lines.append), "\n".join(lines)
     assert len(lines) == 2 + len(ATTACKS)

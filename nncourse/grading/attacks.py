@@ -82,7 +82,7 @@ def selftest(course_root, exercise_ids: list[str], limits=None, jobs: int = 2, o
 
     from nncourse.checks import get_exercise
     from nncourse.grading.runner import grade_answers
-    from nncourse.grading.submission import answer_cell_indices, solution_notebook
+    from nncourse.grading.submission import answer_cell_indices, course_prelude, solution_notebook
     from nncourse.release import release_notebook
 
     ok = True
@@ -101,7 +101,9 @@ def selftest(course_root, exercise_ids: list[str], limits=None, jobs: int = 2, o
         expected = {key: (total if key == "solution" else 0.0) for key in runs}
 
         def run(key):
-            report = grade_answers(exercise, runs[key], limits=limits, course_root=Path(course_root), extra_protected=(canary_dir,))
+            report = grade_answers(
+                exercise, runs[key], limits=limits, course_root=Path(course_root), extra_protected=(canary_dir,), prelude=course_prelude(solution)
+            )
             return key, sum(t.points for t in report.tasks), report
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:

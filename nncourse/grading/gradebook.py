@@ -40,7 +40,7 @@ def grade_submission(path: Path, course_root: Path, *, exercise_id: str | None =
     record["tasks"] = [{"name": t.name, "points": 0.0, "max_points": t.points, "status": "missing", "message": sub.error or ""} for t in (exercise.tasks if exercise else [])]
     if sub.error is None and exercise is not None:
         try:
-            report = grade_answers(exercise, sub.answers, public=public, limits=limits, course_root=course_root, extra_protected=protected)
+            report = grade_answers(exercise, sub.answers, public=public, limits=limits, course_root=course_root, extra_protected=protected, prelude=sub.prelude)
             record["tasks"] = [asdict(t) for t in report.tasks]
             record["cell_errors"] = report.cell_errors
         except Exception as exc:  # noqa: BLE001 - never lose a submission to a grader bug

@@ -214,9 +214,13 @@ def _callback(exercise: Exercise, message: dict, allowed: set[str]) -> dict:
 
 def grade_answers(
     exercise: Exercise, cells: list[str], *, public: bool = False, limits: Limits | None = None,
-    course_root: Path | None = None, extra_protected: tuple[Path, ...] = (),
+    course_root: Path | None = None, extra_protected: tuple[Path, ...] = (), prelude: str = "",
 ) -> RunReport:
-    """Grade a submission given as its answer cells' sources (in notebook order)."""
+    """Grade a submission given as its answer cells' sources (in notebook order).
+
+    ``prelude``: trusted code run before the answers, after ``exercise.prelude`` (see
+    ``submission.course_prelude``).
+    """
     limits = limits or Limits()
     start = time.monotonic()
     results: dict[str, TaskResult] = {}
@@ -233,7 +237,7 @@ def grade_answers(
             break
         live = [c if i not in dropped else "" for i, c in enumerate(cells)]
         config = {
-            "imports": list(exercise.imports), "prelude": exercise.prelude, "cells": live, "protected": _protected(course_root, extra_protected),
+            "imports": list(exercise.imports), "prelude": exercise.prelude + prelude, "cells": live, "protected": _protected(course_root, extra_protected),
             "proxies": sorted(substituted), "limits": {"memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "output_bytes": limits.output_bytes, "nproc": limits.nproc},
         }
         worker = Worker(config, limits)

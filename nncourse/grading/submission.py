@@ -28,6 +28,7 @@ class Submission:
     sha256: str
     exercise_id: str | None = None
     answers: list[str] = field(default_factory=list)
+    prelude: str = ""
     notes: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -42,6 +43,27 @@ def solution_notebook(course_root: Path, exercise_id: str) -> nbformat.NotebookN
 def answer_cell_indices(solution: nbformat.NotebookNode) -> list[int]:
     """Indices of the solution's code cells that hold a solution region: the learner's answer cells."""
     return sorted({region.cell for region in find_regions(solution)})
+
+
+IMPORT = re.compile(r"^(?:import|from)\s+([A-Za-z_][\w.]*)[^\n]*$", re.M)
+SKIPPED_MODULES = ("nncourse", "matplotlib", "IPython", "ipywidgets", "tqdm")
+
+
+def course_prelude(solution: nbformat.NotebookNode) -> str:
+    """The imports of the solution's own (non-answer) cells, which answers may rely on (``math``, ``np``...).
+
+    They come from the course's source, so the worker runs them as trusted code before the learner's
+    cells; the course package and plotting/widget libraries are left out.
+    """
+    answers = set(answer_cell_indices(solution))
+    lines = []
+    for index, cell in enumerate(solution.cells):
+        if cell.cell_type != "code" or index in answers:
+            continue
+        for match in IMPORT.finditer(cell.source):
+            if match.group(1).split(".")[0] not in SKIPPED_MODULES and match.group(0) not in lines:
+                lines.append(match.group(0))
+    return "\n".join(lines) + "\n"
 
 
 def student_name(path: Path, known_ids: set[str]) -> str:
@@ -109,6 +131,7 @@ def read_submission(path: Path, course_root: Path, known_ids: set[str], exercise
         return sub
     solution = solution_notebook(course_root, sub.exercise_id)
     sub.answers = _extract_answers(solution, cells, sub.notes)
+    sub.prelude = course_prelude(solution)
     sub.notes.extend(_tampering(release_notebook(solution), nb, answer_cell_indices(solution)))
     return sub
 
