@@ -143,6 +143,7 @@ def test_wire_refuses_code_carrying_or_malformed_values():
     import numpy as np
 
     assert np.array_equal(wire.decode(wire.encode(np.arange(6.0).reshape(2, 3))), np.arange(6.0).reshape(2, 3))
+    assert wire.decode(wire.encode(np.asarray(3.0))).shape == ()  # 0-d arrays keep their shape
     assert wire.decode(wire.encode((1, [2.5, float("nan")], {"w": np.ones(2)})))[1][0] == 2.5
     for bad in (object(), np.array([object()]), {1: 2}, lambda: 0):
         with pytest.raises(wire.WireError):

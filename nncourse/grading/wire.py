@@ -46,7 +46,7 @@ def encode(value: Any, depth: int = 0) -> Any:
             raise WireError(f"array of dtype {array.dtype} is not plain data; use a numeric dtype")
         if array.size > MAX_ITEMS:
             raise WireError(f"array too large ({array.size} items)")
-        array = np.ascontiguousarray(array)
+        array = np.ascontiguousarray(array).reshape(array.shape)  # ascontiguousarray turns 0-d into 1-d
         return {"__ndarray__": base64.b64encode(array.tobytes()).decode("ascii"), "dtype": array.dtype.name, "shape": list(array.shape)}
     if type(value) in (list, tuple):
         items = [encode(v, depth + 1) for v in value]
