@@ -1,0 +1,20 @@
+"""Torch models of the course, with their shape checks and parameter counts."""
+from __future__ import annotations
+
+from nncourse.models.mlp import (
+    ACTIVATIONS,
+    MLP,
+    DigitsRecipe,
+    DigitsResult,
+    FeedForward,
+    FeedForwardConfig,
+    build_digits_model,
+    count_parameters,
+    digits_recipe,
+    train_digits,
+)
+
+__all__ = [
+    "ACTIVATIONS", "MLP", "DigitsRecipe", "DigitsResult", "FeedForward", "FeedForwardConfig", "build_digits_model",
+    "count_parameters", "digits_recipe", "train_digits",
+]
