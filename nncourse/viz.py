@@ -23,12 +23,18 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (5.0, 4.0)) -> Axes:
     return ax
 
 
-def plot_data(X: np.ndarray, y: np.ndarray, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """Scatter a 2-D data set ``X: (N, 2)`` coloured by label ``y: (N,)``."""
+def _class_colours(n_classes: int) -> dict:
+    """The same colour for class k in scatter plots and shaded regions: class k maps to k on [-0.5, n - 0.5]."""
+    return {"cmap": "coolwarm" if n_classes <= 2 else "viridis", "vmin": -0.5, "vmax": max(n_classes, 2) - 0.5}
+
+
+def plot_data(X: np.ndarray, y: np.ndarray, ax: Axes | None = None, title: str | None = None, n_classes: int | None = None) -> Axes:
+    """Scatter a 2-D data set ``X: (N, 2)`` coloured by label ``y: (N,)`` (classes ``0 .. n_classes-1``)."""
     dims = check_array("X", X, ("N", 2))
     check_array("y", y, ("N",), dims=dims)
     ax = _axes(ax)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm" if len(np.unique(y)) <= 2 else "viridis", s=14, edgecolors="k", linewidths=0.3)
+    n_classes = n_classes or int(np.max(y)) + 1
+    ax.scatter(X[:, 0], X[:, 1], c=y, s=14, edgecolors="k", linewidths=0.3, **_class_colours(n_classes))
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     if title:
@@ -56,10 +62,9 @@ def plot_decision_boundary(
     labels = out.argmax(axis=1) if out.ndim == 2 else out  # (resolution**2,)
     if labels.shape != (len(grid),):
         raise ValueError(f"predict must return shape ({len(grid)},) or ({len(grid)}, C), got {out.shape}")
-    n_classes = int(max(labels.max(), np.max(y))) + 1
-    cmap = "coolwarm" if n_classes <= 2 else "viridis"
-    ax.contourf(gx, gy, labels.reshape(gx.shape), levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.3)
-    return plot_data(X, y, ax=ax, title=title)
+    n_classes = max(int(max(labels.max(), np.max(y))) + 1, 2)
+    ax.contourf(gx, gy, labels.reshape(gx.shape), levels=np.arange(n_classes + 1) - 0.5, alpha=0.3, **_class_colours(n_classes))
+    return plot_data(X, y, ax=ax, title=title, n_classes=n_classes)
 
 
 def plot_history(history: Mapping[str, Sequence[float]] | object, keys: Sequence[str] | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
