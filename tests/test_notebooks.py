@@ -85,3 +85,10 @@ def test_notebooks_are_small_json():
     for path in STORED + EXERCISES:
         assert path.stat().st_size < 1_500_000, f"{path.name} is {path.stat().st_size} bytes"
         json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", STORED + EXERCISES, ids=_ids(STORED + EXERCISES))
+def test_links_to_other_notebooks_resolve(path: Path):
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    for target in re.findall(r"\]\(([^)\s]+\.ipynb)\)", text):
+        assert (path.parent / target).resolve().exists(), f"{path.name} links to {target}, which does not exist"
