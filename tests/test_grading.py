@@ -96,6 +96,7 @@ def test_attacks_as_real_files_score_zero_and_the_run_goes_on(tmp_path: Path, at
     assert len(record["tasks"]) == 3 and all(t["message"] for t in record["tasks"])
 
 
+@pytest.mark.filterwarnings("ignore:Non-unique cell id")
 def test_tampered_notebooks_are_graded_from_the_course_source(tmp_path: Path):
     def tamper(nb):
         check_cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")]
