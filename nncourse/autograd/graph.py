@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nncourse.autograd.order import topological_order
 from nncourse.autograd.scalar import Value
 
 
@@ -15,7 +16,7 @@ def trace(root: Any) -> list[tuple[str, str, tuple[str, ...]]]:
     Labels are a node's own ``.label`` when it has a non-empty one (``Value`` does), else ``n0``,
     ``n1``, ... in the order listed.  Leaves have ``op == ""``.  The root is the last entry.
     """
-    order = _nodes_in_order(root)
+    order = topological_order(root)
     names: dict[int, str] = {}
     for k, node in enumerate(order):
         names[id(node)] = getattr(node, "label", "") or f"n{k}"
@@ -26,7 +27,7 @@ def format_graph(root: Any) -> str:
     """One line per node, e.g. ``n4 = tanh(n3)   data=0.7616 grad=0.4200`` for a ``Value`` graph,
     or ``... shape=(4, 3)`` for a ``Tensor`` graph."""
     lines = []
-    nodes = _nodes_in_order(root)
+    nodes = topological_order(root)
     for (label, op, parents), node in zip(trace(root), nodes):
         expr = f"{op}({', '.join(parents)})" if op else "input"
         if isinstance(node, Value):
@@ -35,19 +36,3 @@ def format_graph(root: Any) -> str:
             info = f"shape={tuple(node.data.shape)}"
         lines.append(f"{label} = {expr}   {info}")
     return "\n".join(lines)
-
-
-def _nodes_in_order(root: Any) -> list[Any]:
-    """All nodes reachable from ``root``, each after its parents (iterative post-order DFS)."""
-    order: list[Any] = []
-    seen: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
-    return order

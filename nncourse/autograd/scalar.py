@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Iterable, Union
 
+from nncourse.autograd.order import topological_order
+
 Number = Union[int, float]
 
 
@@ -199,27 +201,8 @@ class Value:
 
     # ------------------------------------------------------------------ backward pass
     def topological_order(self) -> list[Value]:
-        """All nodes reachable from ``self``, each listed after every node it depends on.
-
-        Iterative depth-first search with an explicit stack, so graphs deeper than Python's
-        recursion limit (e.g. a chain of 10_000 additions) are fine.
-        """
-        order: list[Value] = []
-        visited: set[int] = set()
-        stack: list[tuple[Value, bool]] = [(self, False)]
-        while stack:
-            node, children_done = stack.pop()
-            if children_done:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))  # revisit after its parents are emitted
-            for parent in node.parents:
-                if id(parent) not in visited:
-                    stack.append((parent, False))
-        return order
+        """All nodes reachable from ``self``, each listed after every node it depends on (no recursion)."""
+        return topological_order(self)
 
     def backward(self) -> None:
         """Fill ``.grad`` of every node upstream of ``self`` with d(self)/d(node).

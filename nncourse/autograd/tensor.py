@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from nncourse._validate import check_array
+from nncourse.autograd.order import topological_order
 
 ArrayLike = Any  # number, nested list or np.ndarray
 GradFn = Callable[[np.ndarray], tuple]  # d(loss)/d(out) -> one d(loss)/d(input) per input
@@ -269,19 +270,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ backward pass
     def _topological_order(self) -> list[Tensor]:
-        """Nodes that need gradients, each after all of its parents (iterative DFS, no recursion)."""
-        order: list[Tensor] = []
-        seen: set[int] = set()
-        stack: list[tuple[Tensor, bool]] = [(self, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-            elif id(node) not in seen and node.requires_grad:
-                seen.add(id(node))
-                stack.append((node, True))
-                stack.extend((p, False) for p in node.parents if id(p) not in seen)
-        return order
+        """Nodes that need gradients, each after all of its parents (no recursion)."""
+        return topological_order(self, include=lambda node: node.requires_grad)
 
     def backward(self, grad: ArrayLike | None = None) -> None:
         """Compute d(self)/d(x) for every ``x`` upstream with ``requires_grad``.
