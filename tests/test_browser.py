@@ -152,7 +152,10 @@ def test_widgets_respond_in_jupyterlab(tmp_path: Path):
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.widget-label')].some(e => e.textContent.startsWith('step 100 |'))",
                     timeout=60_000)
-                assert " | train accuracy " in status.inner_text()
+                text = status.inner_text()
+                assert " | train accuracy " in text, text
+                accuracy = float(text.split(" | train accuracy ")[1].split()[0])
+                assert accuracy >= 0.9, f"the playground did not separate the spirals: {text}"
                 page.wait_for_function(KERNEL_IDLE, timeout=30_000, polling=250)
                 page.wait_for_timeout(500)
                 playground.screenshot(path=str(ARTIFACTS / "playground.png"))
