@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from nncourse._validate import check_array
+from nncourse.models.mlp import count_parameters  # re-exported: chapter 08 counts with it
 
 
 # --------------------------------------------------------------------------- targets
@@ -85,11 +86,6 @@ def make_mlp(width: int, depth: int, seed: int | None = 0, dtype: torch.dtype = 
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
                 layer.bias.zero_()
     return nn.Sequential(*layers)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable scalars (weights and biases)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def mlp_parameters(width: int, depth: int) -> int:

@@ -21,6 +21,7 @@ from torch import nn
 
 from nncourse._validate import check_array
 from nncourse.data import Split, make_loader
+from nncourse.models.mlp import MLP
 from nncourse.train import History, accuracy, evaluate, fit
 
 
@@ -67,14 +68,20 @@ def dropout_forward(x: np.ndarray, p: float, mask: np.ndarray) -> np.ndarray:
     ``x``: any shape; ``mask``: same shape, True (or 1) where the entry is kept. This is what
     ``nncourse.scratch.Dropout`` computes in training mode with the mask it drew (``cache["mask"]``).
     """
-    x, keep = _check_dropout(x, p, mask, "x")
-    return np.where(keep, x * (1.0 / (1.0 - p)), 0.0).astype(x.dtype, copy=False)  # same shape as x
+    return _scale_kept(x, p, mask, "x")
+
+
+def _scale_kept(a: np.ndarray, p: float, mask: np.ndarray, name: str) -> np.ndarray:
+    a, keep = _check_dropout(a, p, mask, name)
+    return np.where(keep, a * (1.0 / (1.0 - p)), 0.0).astype(a.dtype, copy=False)  # same shape as a
 
 
 def dropout_backward(dout: np.ndarray, p: float, mask: np.ndarray) -> np.ndarray:
-    """Gradient of inverted dropout: ``dout * mask / (1 - p)`` (dropped entries get no gradient)."""
-    dout, keep = _check_dropout(dout, p, mask, "dout")
-    return np.where(keep, dout * (1.0 / (1.0 - p)), 0.0).astype(dout.dtype, copy=False)  # same shape as dout
+    """Gradient of inverted dropout: ``dout * mask / (1 - p)`` (dropped entries get no gradient).
+
+    Dropout with a fixed mask is linear and diagonal, so its backward pass is the forward map itself.
+    """
+    return _scale_kept(dout, p, mask, "dout")
 
 
 # ---------------------------------------------------------------------------------------- early stopping
@@ -142,25 +149,13 @@ DEFAULT_CONFIGS: tuple[AblationConfig, ...] = (
 """The chapter's ablation on digits: 150 training examples, one remedy at a time; "more data" uses all 1,077."""
 
 
-def make_mlp(n_in: int, n_out: int, hidden: Sequence[int] = (256, 256), *, dropout: float = 0.0, batch_norm: bool = False) -> nn.Sequential:
-    """``Linear -> [BatchNorm1d] -> ReLU -> [Dropout]`` per hidden layer, then a ``Linear`` to ``n_out`` logits.
+def make_mlp(n_in: int, n_out: int, hidden: Sequence[int] = (256, 256), *, dropout: float = 0.0, batch_norm: bool = False) -> MLP:
+    """The package's ``MLP``: ``Linear -> [BatchNorm1d] -> ReLU -> [Dropout]`` per hidden layer, then a
+    ``Linear`` to ``n_out`` logits.
 
     x: (N, n_in) -> logits: (N, n_out). Initialisation draws from torch's global generator (seed it first).
     """
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-    layers: list[nn.Module] = []
-    width = n_in
-    for h in hidden:
-        layers.append(nn.Linear(width, h))  # (N, width) -> (N, h)
-        if batch_norm:
-            layers.append(nn.BatchNorm1d(h))
-        layers.append(nn.ReLU())
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        width = h
-    layers.append(nn.Linear(width, n_out))  # (N, width) -> (N, n_out)
-    return nn.Sequential(*layers)
+    return MLP([n_in, *hidden, n_out], activation="relu", dropout=dropout, batch_norm=batch_norm)
 
 
 def train_config(

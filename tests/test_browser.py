@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 JUPYTER = ROOT / ".venv" / "bin" / "jupyter"
@@ -38,12 +38,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)"),
     pytest.mark.skipif(not JUPYTER.exists(), reason="needs the project's .venv with JupyterLab (made by `make`)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _write_notebook(folder: Path) -> None:
@@ -66,7 +60,7 @@ def _start_lab(tmp_path: Path) -> tuple[subprocess.Popen, str, str]:
     course = tmp_path / "course"
     course.mkdir()
     _write_notebook(course)
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     args = [str(JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
             f"--ServerApp.token={token}", f"--ServerApp.root_dir={course}", "--LabApp.expose_app_in_browser=True"]
     if os.geteuid() == 0:

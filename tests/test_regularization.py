@@ -154,7 +154,7 @@ def test_replay_predicts_what_fit_with_patience_does(digits):
 # ------------------------------------------------------------------------------------------ models and the ablation
 def test_make_mlp_layers_and_parameter_count():
     net = reg.make_mlp(64, 10, hidden=(256, 256), dropout=0.5, batch_norm=True)
-    kinds = [type(m).__name__ for m in net]
+    kinds = [type(m).__name__ for m in net.layers]  # make_mlp builds the package MLP
     assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
     plain = reg.make_mlp(64, 10)
     assert sum(p.numel() for p in plain.parameters()) == 64 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10

@@ -117,17 +117,27 @@ def _axis(dim: int, x: np.ndarray) -> int:
     return dim % x.ndim
 
 
-class Softmax(Layer):
-    """out = exp(x) / sum(exp(x)) along ``dim``. x: any shape with at least one dim; out: same shape."""
+class _AlongDim(Layer):
+    """Base of the normalisations along one axis: holds ``dim`` and shifts inputs for stability."""
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = _check_dim(dim)
 
-    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
-        x = self._input(x)
+    def _shifted(self, x: np.ndarray) -> tuple[np.ndarray, int]:
+        """``x`` minus its max along ``dim`` (the largest entry becomes 0: exp cannot overflow), and the axis."""
         axis = _axis(self.dim, x)
-        shifted = x - x.max(axis=axis, keepdims=True)  # largest entry becomes 0: exp cannot overflow
+        return x - x.max(axis=axis, keepdims=True), axis
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """out = exp(x) / sum(exp(x)) along ``dim``. x: any shape with at least one dim; out: same shape."""
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        shifted, axis = self._shifted(self._input(x))
         e = np.exp(shifted)
         out = e / e.sum(axis=axis, keepdims=True)
         return out, Cache(self, out.shape, out=out, axis=axis)
@@ -138,21 +148,12 @@ class Softmax(Layer):
         # d y_i / d x_j = y_i (delta_ij - y_j), so dx_j = y_j (dout_j - sum_i dout_i y_i)
         return y * (dout - (dout * y).sum(axis=axis, keepdims=True))
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Layer):
+class LogSoftmax(_AlongDim):
     """out = x - log(sum(exp(x))) along ``dim``, computed stably. x: any shape; out: same shape."""
 
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = _check_dim(dim)
-
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
-        x = self._input(x)
-        axis = _axis(self.dim, x)
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted, axis = self._shifted(self._input(x))
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         return out, Cache(self, out.shape, out=out, axis=axis)
 
@@ -161,6 +162,3 @@ class LogSoftmax(Layer):
         y, axis = cache["out"], cache["axis"]
         # d y_i / d x_j = delta_ij - softmax_j, so dx_j = dout_j - softmax_j * sum_i dout_i
         return dout - np.exp(y) * dout.sum(axis=axis, keepdims=True)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
