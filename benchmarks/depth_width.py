@@ -4,7 +4,7 @@
     python benchmarks/depth_width.py --seeds 0 --steps 3000
 
 For each target and architecture (depth, width) it trains one network per seed with full-batch Adam
-(``nncourse.approximation.fit_regressor``) on 256 points of [-1, 1] and prints the parameter count,
+(``nncourse.chapters.ch08_depth_width.fit_regressor``) on 256 points of [-1, 1] and prints the parameter count,
 the final training MSE (best and median over seeds) and the seconds per network. At the end it
 prints the fewest parameters with which each family reached a target MSE (best seed). The
 hand-built deep network for the sawtooth (``construct_sawtooth_net``) is listed for reference: it is
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse import approximation as A  # noqa: E402
+from nncourse.chapters import ch08_depth_width as A  # noqa: E402
 
 SHALLOW = [(1, w) for w in (8, 16, 32, 64, 128, 256, 512)]
 DEEP = [(2, 8), (3, 8), (4, 8), (2, 16), (3, 16), (4, 16)]

@@ -23,7 +23,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from nncourse.refresh import execute_notebook  # noqa: E402
+from nncourse.commands.refresh import execute_notebook  # noqa: E402
 
 FOLDERS = ("notebooks", "solutions", "exercises")
 START, END = "<!-- course-map:start -->", "<!-- course-map:end -->"

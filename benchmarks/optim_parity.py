@@ -2,7 +2,7 @@
 
     python benchmarks/optim_parity.py
 
-Both optimizers start from the same point of a 2-D surface (``nncourse.surfaces``) and take 100
+Both optimizers start from the same point of a 2-D surface (``nncourse.chapters.ch06_optimization``) and take 100
 steps, each fed the exact gradient at its own current point; the table shows the largest
 ``|ours - torch|`` over the whole path. Values of about 1e-16 (a few units in the last place) mean
 the two compute the same update; anything above 1e-10 would be a bug.
@@ -16,7 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nncourse import optim  # noqa: E402
-from nncourse.surfaces import max_abs_diff, quadratic, rosenbrock, run_optimizer, run_torch_optimizer  # noqa: E402
+from nncourse.chapters.ch06_optimization import max_abs_diff, quadratic, rosenbrock, run_optimizer, run_torch_optimizer  # noqa: E402
 
 STEPS = 100
 T = torch.optim

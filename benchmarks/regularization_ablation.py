@@ -3,7 +3,7 @@
     python benchmarks/regularization_ablation.py            # 3 seeds
     python benchmarks/regularization_ablation.py --seeds 5
 
-Each row trains the MLP of ``nncourse.regularization`` (64-256-256-10) on digits with one remedy
+Each row trains the MLP of ``nncourse.chapters.ch07_regularization`` (64-256-256-10) on digits with one remedy
 switched on (``DEFAULT_CONFIGS``), through ``nncourse.train.fit``. Wall time is per training run,
 on this machine, with torch pinned to one thread.
 """
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse import regularization as reg  # noqa: E402
+from nncourse.chapters import ch07_regularization as reg  # noqa: E402
 from nncourse.data import load_dataset  # noqa: E402
 
 

@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from nncourse.exercises import EXERCISES  # the static registry: imports no exercise, no torch
+
 PASS, FAIL, TODO = "✓", "✗", "…"
 
 
@@ -192,25 +194,6 @@ class Exercise:
             if t.name == name:
                 return t
         raise KeyError(f"exercise {self.id} has no task {name!r}; tasks: {[t.name for t in self.tasks]}")
-
-
-def _discover() -> dict[str, str]:
-    """Exercise id -> module: every module of ``nncourse.exercises`` that defines ``EXERCISE_ID``."""
-    import pkgutil
-
-    import nncourse.exercises as package
-
-    found = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = f"{package.__name__}.{info.name}"
-        exercise_id = getattr(importlib.import_module(module), "EXERCISE_ID", None)
-        if exercise_id:
-            found[exercise_id] = module
-    return found
-
-
-EXERCISES = _discover()
-"""Exercise id (the notebook's file stem, e.g. ``"01_perceptron"``) -> module defining ``EXERCISE``."""
 
 
 def get_exercise(exercise_id: str) -> Exercise:

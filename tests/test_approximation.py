@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from nncourse import approximation as A
+from nncourse.chapters import ch08_depth_width as A
 
 
 def _dyadic_grid(bits: int = 12) -> np.ndarray:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from nncourse import autograd_tasks as ref
+from nncourse.chapters import ch04_autograd as ref
 from nncourse.checks import Case, get_exercise, run_task
-from nncourse.exercises.autograd import REUSE_HINT, _verify_order
+from nncourse.exercises.ex04_autograd import REUSE_HINT, _verify_order
 
 EXERCISE = get_exercise("04_autograd")
 TORCH_OPS = {

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from nncourse.checks import EXERCISES, get_exercise, run_task
-from nncourse.refresh import execute_notebook
+from nncourse.commands.refresh import execute_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 BLANKS = sorted((ROOT / "exercises").glob("*.ipynb"))

@@ -1,4 +1,4 @@
-"""nncourse.functional: every activation and loss equals torch in float64 (values and autograd
+"""nncourse.scratch.functional: every activation and loss equals torch in float64 (values and autograd
 gradients), matches finite differences, stays finite on huge inputs, and names bad shapes."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-from nncourse import functional as F
+from nncourse.scratch import functional as F
 from nncourse.gradcheck import gradcheck
 
 TOL = 1e-10

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from nncourse.checks import EXERCISES
-from nncourse.cli import main
+from nncourse.commands.cli import main
 from nncourse.grading import wire
 from nncourse.grading.attacks import ATTACKS, selftest
 from nncourse.grading.gradebook import grade_many, grade_submission

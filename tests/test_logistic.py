@@ -1,4 +1,4 @@
-"""nncourse.logistic: the gradient equals torch autograd and finite differences, a step lowers the
+"""nncourse.chapters.ch02_activations_losses: the gradient equals torch autograd and finite differences, a step lowers the
 loss, and gradient descent reaches at least 0.95 test accuracy on breast_cancer."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-from nncourse import logistic as L
+from nncourse.chapters import ch02_activations_losses as L
 from nncourse.data import load_dataset
 from nncourse.gradcheck import gradcheck
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from nncourse import mlp_numpy as M
+from nncourse.chapters import ch03_mlp_backprop as M
 from nncourse.checks import get_exercise, run_task
 from nncourse.data import spirals, xor
 from nncourse.gradcheck import gradcheck

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nncourse import perceptron as P
+from nncourse.chapters import ch01_perceptron as P
 from nncourse.data import blobs, xor
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from nncourse import regularization as reg
+from nncourse.chapters import ch07_regularization as reg
 from nncourse.data import load_dataset, make_loader
 from nncourse.gradcheck import numerical_gradient
 from nncourse.scratch import Dropout

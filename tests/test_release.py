@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from nncourse.cli import main
+from nncourse.commands.cli import main
 from nncourse.release import ReleaseError, find_regions, release, release_notebook
 
 ROOT = Path(__file__).resolve().parent.parent

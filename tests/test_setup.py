@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from nncourse import doctor, get_device, seed_everything, setup_notebook
-from nncourse.cli import main
+from nncourse import get_device, seed_everything, setup_notebook
+from nncourse.commands import doctor
+from nncourse.commands.cli import main
 
 
 def test_setup_notebook_seeds_everything_and_pins_threads():

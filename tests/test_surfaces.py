@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from nncourse import optim
-from nncourse.surfaces import max_abs_diff, quadratic, rosenbrock, run_optimizer, run_torch_optimizer
+from nncourse.chapters.ch06_optimization import max_abs_diff, quadratic, rosenbrock, run_optimizer, run_torch_optimizer
 
 SURFACES = [quadratic(1.0, 20.0), quadratic(2.0, 5.0, angle=0.6), rosenbrock()]
 

@@ -14,7 +14,7 @@ from typing import Callable
 import ipywidgets as widgets
 import numpy as np
 
-from nncourse import functional as F
+from nncourse.scratch import functional as F
 from nncourse.widgets._base import Explorer, figure_png, image_for, label, new_figure
 
 Pair = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]

@@ -6,7 +6,7 @@
     ex.final_losses                          # {"sgd": ..., "momentum": ..., "adam": ...}
 
 The optimizers are the course's numpy ones (``nncourse.optim``), driven by
-``nncourse.surfaces.run_optimizer``. One learning rate is shared by all three; ``beta`` is the
+``nncourse.chapters.ch06_optimization.run_optimizer``. One learning rate is shared by all three; ``beta`` is the
 momentum coefficient of SGD with momentum and Adam's ``beta1`` (Adam's ``beta2`` stays 0.999).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from nncourse.optim import SGD, Adam
-from nncourse.surfaces import Surface, quadratic, rosenbrock, run_optimizer
+from nncourse.chapters.ch06_optimization import Surface, quadratic, rosenbrock, run_optimizer
 from nncourse.widgets._base import Explorer, figure_png, image_for, label, new_figure
 
 SURFACES = {
@@ -25,7 +25,7 @@ SURFACES = {
     "rotated bowl (condition number 5)": lambda: quadratic(1.0, 5.0, angle=math.pi / 6),
     "Rosenbrock valley": lambda: rosenbrock(),
 }
-"""Dropdown label -> surface factory (``nncourse.surfaces``)."""
+"""Dropdown label -> surface factory (``nncourse.chapters.ch06_optimization``)."""
 
 METHODS = ("sgd", "momentum", "adam")
 """The three optimizers, in plotting order."""

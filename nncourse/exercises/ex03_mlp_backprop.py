@@ -2,13 +2,13 @@
 
 Tasks (math convention ``Z = X @ W + b`` with ``W: (D_in, D_out)``): ``linear_forward``,
 ``linear_backward``, ``relu_backward``, ``softmax_cross_entropy_backward``, ``mlp_gradients``.
-References: ``nncourse.mlp_numpy``, which runs the ``nncourse.scratch`` layers.
+References: ``nncourse.chapters.ch03_mlp_backprop``, which runs the ``nncourse.scratch`` layers.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from nncourse import mlp_numpy as ref
+from nncourse.chapters import ch03_mlp_backprop as ref
 from nncourse.checks import Case, Exercise, Task
 
 EXERCISE_ID = "03_mlp_backprop"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nncourse import functional as F
-from nncourse import logistic as L
+from nncourse.scratch import functional as F
+from nncourse.chapters import ch02_activations_losses as L
 from nncourse.checks import Case, Exercise, Task
 
 EXERCISE_ID = "02_activations_losses"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nncourse import regularization as ref
+from nncourse.chapters import ch07_regularization as ref
 from nncourse.checks import Case, Exercise, Task
 from nncourse.scratch import BatchNorm1d
 

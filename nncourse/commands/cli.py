@@ -11,11 +11,11 @@ def _root() -> Path:
     here = Path.cwd()
     if (here / "solutions").is_dir() or (here / "notebooks").is_dir():
         return here
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from nncourse.doctor import run_doctor
+    from nncourse.commands.doctor import run_doctor
 
     return run_doctor()
 
@@ -40,7 +40,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from nncourse.refresh import course_notebooks, execute_notebook
+    from nncourse.commands.refresh import course_notebooks, execute_notebook
 
     paths = [Path(p) for p in args.notebooks] or course_notebooks(_root())
     for path in paths:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nncourse import perceptron as ref
+from nncourse.chapters import ch01_perceptron as ref
 from nncourse.checks import Case, Exercise, Task
 from nncourse.data import blobs, xor
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nncourse import functional as F
+from nncourse.scratch import functional as F
 from nncourse._validate import check_array
 
 

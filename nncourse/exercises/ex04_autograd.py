@@ -2,7 +2,7 @@
 
 Tasks: ``local_grads`` (one op's output and partial derivatives), ``topological_order`` (any valid order is
 accepted, checked by ``_verify_order``), ``unbroadcast`` (sum a gradient back to an operand's shape)
-and ``backprop`` (every node's gradient in a small graph). References: ``nncourse.autograd_tasks``,
+and ``backprop`` (every node's gradient in a small graph). References: ``nncourse.chapters.ch04_autograd``,
 which runs ``nncourse.autograd.Value`` and ``Tensor``.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nncourse import autograd_tasks as ref
+from nncourse.chapters import ch04_autograd as ref
 from nncourse.checks import Case, Exercise, Task
 
 EXERCISE_ID = "04_autograd"
