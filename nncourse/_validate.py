@@ -79,3 +79,54 @@ def check_array(
 def _kind_words(kinds: str) -> str:
     words = {"f": "float", "i": "signed integer", "u": "unsigned integer", "b": "bool", "c": "complex"}
     return " or ".join(words.get(k, k) for k in kinds)
+
+
+# --- optim / autograd / data
+# Scalar arguments: each check returns the value converted (float, int, bool) or raises an error
+# that names the argument and what was expected.
+
+
+def check_hyper(name: str, value: Any, *, low: float = 0.0, high: float | None = None,
+                high_open: bool = True) -> float:
+    """``value`` as a finite float with ``low <= value`` (and ``< high``, or ``<= high`` when not
+    ``high_open``); ``TypeError`` for a non-number (strings and bools included), ``ValueError`` when
+    out of range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or number < low:
+        raise ValueError(f"{name} must be a finite number >= {low}, got {value!r}")
+    if high is not None and (number >= high if high_open else number > high):
+        bound = f"< {high}" if high_open else f"<= {high}"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    return number
+
+
+def check_int(name: str, value: Any, *, low: int = 1) -> int:
+    """``value`` as an int ``>= low`` (numpy integers accepted; bools and floats are a ``TypeError``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= {low}, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_betas(name: str, betas: Any) -> tuple[float, float]:
+    """A pair ``(beta1, beta2)``, each a float in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{name} must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
+    return (check_hyper(f"{name}[0]", betas[0], high=1.0), check_hyper(f"{name}[1]", betas[1], high=1.0))
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``choices``, else ``ValueError`` listing them."""
+    if not any(value is c or (type(value) is type(c) and value == c) for c in choices):
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` if it is a bool (``True``/``False``, numpy bools included), else ``TypeError``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)

@@ -14,7 +14,6 @@ from nncourse.optim import (
     AdamW,
     CosineAnnealingLR,
     LinearLR,
-    LinearWarmup,
     RMSprop,
     StepLR,
     warmup_cosine,
@@ -293,7 +292,7 @@ SCHEDULES = {
                    lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20, eta_min=1e-3)),
     "cosine_T50": (lambda o: CosineAnnealingLR(o, T_max=50),
                    lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=50)),
-    "linear_warmup": (lambda o: LinearWarmup(o, start_factor=0.1, total_iters=10),
+    "linear_warmup": (lambda o: LinearLR(o, start_factor=0.1, total_iters=10),
                       lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=10)),
     "linear_decay": (lambda o: LinearLR(o, start_factor=1.0, end_factor=0.25, total_iters=30),
                      lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=1.0, end_factor=0.25,
@@ -330,8 +329,8 @@ def test_warmup_cosine_shape() -> None:
 def test_schedule_argument_errors() -> None:
     opt = SGD(lr=0.1)
     for make in (lambda: StepLR(opt, step_size=0), lambda: StepLR(opt, step_size=2, gamma=-1.0),
-                 lambda: CosineAnnealingLR(opt, T_max=0), lambda: LinearWarmup(opt, start_factor=0.0),
-                 lambda: LinearWarmup(opt, start_factor=1.5), lambda: LinearWarmup(opt, total_iters=0),
+                 lambda: CosineAnnealingLR(opt, T_max=0), lambda: LinearLR(opt, start_factor=0.0),
+                 lambda: LinearLR(opt, start_factor=1.5), lambda: LinearLR(opt, total_iters=0),
                  lambda: warmup_cosine(5, 10, 10, 0.1), lambda: warmup_cosine(-1, 2, 10, 0.1),
                  lambda: warmup_cosine(3, 2, 10, 0.1, min_lr=0.2)):
         with pytest.raises(ValueError):

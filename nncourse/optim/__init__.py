@@ -6,17 +6,20 @@ Every optimizer shares one calling convention:
     opt.step(params, grads)                # dicts name -> array; params updated in place
 
 and every scheduler rewrites ``opt.lr``: ``sched = StepLR(opt, step_size=10, gamma=0.5); sched.step()``.
-Names and formulas follow ``torch.optim`` and ``torch.optim.lr_scheduler``.
+``clip_grad_norm(grads, max_norm)`` clips before a step; ``weight_decay_groups`` builds AdamW's groups.
+Names and formulas follow ``torch.optim``, ``torch.optim.lr_scheduler`` and ``torch.nn.utils``.
 """
 from __future__ import annotations
 
 from nncourse.optim.adaptive import Adam, AdamW, RMSprop
 from nncourse.optim.base import Optimizer
+from nncourse.optim.clip import clip_grad_norm
+from nncourse.optim.groups import weight_decay_groups
 from nncourse.optim.schedules import (
     CosineAnnealingLR,
     LinearLR,
-    LinearWarmup,
     LRScheduler,
+    SequentialLR,
     StepLR,
     warmup_cosine,
 )
@@ -31,7 +34,9 @@ __all__ = [
     "LRScheduler",
     "StepLR",
     "CosineAnnealingLR",
-    "LinearWarmup",
     "LinearLR",
+    "SequentialLR",
     "warmup_cosine",
+    "clip_grad_norm",
+    "weight_decay_groups",
 ]

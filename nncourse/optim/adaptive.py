@@ -5,19 +5,15 @@ All arithmetic is element-wise; every state array has the shape of its parameter
 """
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from nncourse.optim.base import Optimizer, check_hyper
+from nncourse._validate import check_betas, check_bool, check_hyper
+from nncourse.optim.base import Optimizer
 
-
-def _check_betas(betas: tuple[float, float]) -> tuple[float, float]:
-    try:
-        beta1, beta2 = betas
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from exc
-    return (check_hyper("betas[0]", beta1, high=1.0), check_hyper("betas[1]", beta2, high=1.0))
+Work = Callable[[int], np.ndarray]
 
 
 class RMSprop(Optimizer):
@@ -40,44 +36,55 @@ class RMSprop(Optimizer):
         weight_decay: L2 coefficient added to the gradient, >= 0.
         momentum: momentum factor applied to the scaled step, >= 0.
         centered: subtract the squared running mean of g, i.e. normalise by an estimate of the variance.
+        groups: parameter groups by name; a group may set ``lr``, ``alpha``, ``eps``, ``weight_decay``
+            and ``momentum``.
     """
 
+    _group_checks = {"lr": check_hyper, "alpha": partial(check_hyper, high=1.0, high_open=False),
+                     "eps": check_hyper, "weight_decay": check_hyper, "momentum": check_hyper}
+
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
-        super().__init__(lr)
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 groups: Sequence[Mapping[str, Any]] | None = None) -> None:
         self.alpha = check_hyper("alpha", alpha, high=1.0, high_open=False)
         self.eps = check_hyper("eps", eps)
         self.weight_decay = check_hyper("weight_decay", weight_decay)
         self.momentum = check_hyper("momentum", momentum)
-        self.centered = bool(centered)
+        self.centered = check_bool("centered", centered)
+        super().__init__(lr, groups)
 
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any],
+                work: Work) -> None:
+        lr, alpha, eps, wd, mom = hp["lr"], hp["alpha"], hp["eps"], hp["weight_decay"], hp["momentum"]
         if not state:
             state["step"] = 0
             state["square_avg"] = np.zeros_like(p)
             if self.centered:
                 state["grad_avg"] = np.zeros_like(p)
-            if self.momentum > 0:
+            if mom > 0:
                 state["momentum_buffer"] = np.zeros_like(p)
         state["step"] += 1
-        if self.weight_decay != 0:
-            g += self.weight_decay * p                          # g <- g + lambda theta
+        if wd != 0:
+            g = np.add(np.multiply(p, wd, out=work(0)), g, out=work(0))  # g <- g + lambda theta
+        s = work(1)
         v = state["square_avg"]
-        v *= self.alpha                                         # v_t = alpha v_{t-1} + (1 - alpha) g^2
-        v += (1 - self.alpha) * g * g
+        v *= alpha                                              # v_t = alpha v_{t-1} + (1 - alpha) g^2
+        v += np.multiply(np.multiply(g, 1 - alpha, out=s), g, out=s)
         if self.centered:
             a = state["grad_avg"]
-            a += (1 - self.alpha) * (g - a)                     # a_t = alpha a_{t-1} + (1 - alpha) g
-            s = np.sqrt(v - a * a) + self.eps                   # s = sqrt(v_t - a_t^2) + eps
+            a += np.multiply(np.subtract(g, a, out=s), 1 - alpha, out=s)  # a_t = alpha a_{t-1} + (1 - alpha) g
+            np.sqrt(np.subtract(v, np.multiply(a, a, out=s), out=s), out=s)  # s = sqrt(v_t - a_t^2) + eps
         else:
-            s = np.sqrt(v) + self.eps                           # s = sqrt(v_t) + eps
-        if self.momentum > 0:
-            b = state["momentum_buffer"]
-            b *= self.momentum                                  # b_t = mu b_{t-1} + g / s
-            b += g / s
-            p -= self.lr * b                                    # theta <- theta - lr b_t
+            np.sqrt(v, out=s)                                   # s = sqrt(v_t) + eps
+        s += eps
+        if mom > 0:
+            b = state.setdefault("momentum_buffer", np.zeros_like(p))
+            b *= mom                                            # b_t = mu b_{t-1} + g / s
+            b += np.divide(g, s, out=s)
+            p -= np.multiply(b, lr, out=s)                      # theta <- theta - lr b_t
         else:
-            p -= self.lr * (g / s)                              # theta <- theta - lr g / s
+            np.divide(g, s, out=s)
+            p -= np.multiply(s, lr, out=s)                      # theta <- theta - lr g / s
 
 
 class Adam(Optimizer):
@@ -98,45 +105,52 @@ class Adam(Optimizer):
         eps: added to the denominator, >= 0.
         weight_decay: L2 coefficient, >= 0. (See ``AdamW`` for the decoupled version.)
         amsgrad: normalise by the running maximum of ``v`` instead of ``v`` itself.
+        groups: parameter groups by name; a group may set ``lr``, ``betas``, ``eps`` and
+            ``weight_decay`` (see ``weight_decay_groups``).
     """
 
     _decoupled = False
+    _group_checks = {"lr": check_hyper, "betas": check_betas, "eps": check_hyper, "weight_decay": check_hyper}
 
     def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
-        super().__init__(lr)
-        self.betas = _check_betas(betas)
+                 weight_decay: float = 0.0, amsgrad: bool = False,
+                 groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+        self.betas = check_betas("betas", betas)
         self.eps = check_hyper("eps", eps)
         self.weight_decay = check_hyper("weight_decay", weight_decay)
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = check_bool("amsgrad", amsgrad)
+        super().__init__(lr, groups)
 
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        beta1, beta2 = self.betas
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any],
+                work: Work) -> None:
+        lr, (beta1, beta2), eps, wd = hp["lr"], hp["betas"], hp["eps"], hp["weight_decay"]
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(p)
             state["exp_avg_sq"] = np.zeros_like(p)
-            if self.amsgrad:
-                state["max_exp_avg_sq"] = np.zeros_like(p)
+        if self.amsgrad and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = np.zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        if self.weight_decay != 0:
+        if wd != 0:
             if self._decoupled:
-                p *= 1 - self.lr * self.weight_decay            # theta <- (1 - lr lambda) theta   (AdamW)
-            else:
-                g += self.weight_decay * p                      # g <- g + lambda theta            (Adam, L2)
+                p *= 1 - lr * wd                                # theta <- (1 - lr lambda) theta   (AdamW)
+            else:                                               # g <- g + lambda theta            (Adam, L2)
+                g = np.add(np.multiply(p, wd, out=work(0)), g, out=work(0))
+        tmp = work(1)
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (g - m)                              # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)  # m_t = beta1 m_{t-1} + (1 - beta1) g_t
         v *= beta2                                              # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
-        v += (1 - beta2) * g * g
+        v += np.multiply(np.multiply(g, 1 - beta2, out=tmp), g, out=tmp)
         if self.amsgrad:
-            u = state["max_exp_avg_sq"]
-            np.maximum(u, v, out=u)                             # u_t = max(u_{t-1}, v_t)
+            u = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # u_t = max(u_{t-1}, v_t)
         else:
             u = v
-        step_size = self.lr / (1 - beta1**t)                    # lr / (1 - beta1^t)
-        denom = np.sqrt(u) / (1 - beta2**t) ** 0.5 + self.eps   # sqrt(u_t) / sqrt(1 - beta2^t) + eps
-        p -= step_size * (m / denom)                            # theta_t = theta_{t-1} - step_size m_t / denom
+        step_size = lr / (1 - beta1**t)                         # lr / (1 - beta1^t)
+        denom = np.sqrt(u, out=tmp)                             # sqrt(u_t) / sqrt(1 - beta2^t) + eps
+        denom /= (1 - beta2**t) ** 0.5
+        denom += eps
+        p -= np.multiply(np.divide(m, denom, out=tmp), step_size, out=tmp)  # theta_t = theta_{t-1} - step_size m_t / denom
 
 
 class AdamW(Adam):
@@ -146,7 +160,8 @@ class AdamW(Adam):
         ... then exactly Adam's update with weight_decay = 0 ...
 
     Unlike ``Adam(weight_decay=...)``, the decay here is not divided by ``sqrt(v)``, so every weight
-    shrinks by the same factor per step, whatever its gradient history.
+    shrinks by the same factor per step, whatever its gradient history. Biases and normalisation
+    weights are usually left undecayed: ``AdamW(groups=weight_decay_groups(params, 0.1))``.
 
     Args: as ``Adam``, with ``weight_decay`` defaulting to 1e-2.
     """
@@ -154,5 +169,6 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
-        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+                 weight_decay: float = 1e-2, amsgrad: bool = False,
+                 groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, groups=groups)

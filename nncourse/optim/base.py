@@ -7,87 +7,142 @@ Whatever the method remembers between calls (velocity, moment estimates, a step 
 ``opt.state[name]``, so the same optimizer can drive any model whose parameters keep their names.
 
 ``opt.lr`` is an ordinary attribute, read afresh at every step: a schedule changes it between steps.
+
+Parameter groups (torch's ``param_groups``, by name): ``groups=[{"params": ["W1", "W2"],
+"weight_decay": 0.1}, {"params": ["b1", "b2"], "weight_decay": 0.0, "lr": 1e-3}]`` gives the listed
+parameters their own hyper-parameters; a parameter in no group uses the optimizer's own. A group's
+``"lr"`` is moved by schedules exactly like ``opt.lr`` (each from its own initial value).
 """
 from __future__ import annotations
 
 import copy
-import math
-from typing import Any, Mapping
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import numpy as np
 
-from nncourse._validate import check_array
+from nncourse._validate import check_array, check_hyper
 
 ParamDict = Mapping[str, np.ndarray]
 """Parameter name -> array of any shape, updated in place by ``step``."""
 
-
-def check_hyper(name: str, value: float, *, low: float = 0.0, high: float | None = None,
-                high_open: bool = True) -> float:
-    """Return ``value`` as a float if ``low <= value`` (and ``value < high`` / ``<= high``), else raise ``ValueError``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real number, got {value!r}") from exc
-    if not math.isfinite(number) or number < low:
-        raise ValueError(f"{name} must be a finite number >= {low}, got {value!r}")
-    if high is not None and (number >= high if high_open else number > high):
-        bound = f"< {high}" if high_open else f"<= {high}"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
-    return number
+Group = dict[str, Any]
+"""``{"params": [names...], <hyper-parameter>: value, ...}``."""
 
 
 class Optimizer:
     """Base class: validates the inputs of ``step`` and hands each parameter to ``_update``.
 
-    Subclasses implement ``_update(name, p, g, state)`` where ``p`` (any shape) is updated in place,
-    ``g`` is a float array of the same shape and dtype (a private copy: it may be overwritten), and
-    ``state`` is the per-parameter dict ``self.state[name]`` (empty on the first step for that name).
+    Subclasses list the hyper-parameters a group may override in ``_group_checks`` (name -> validator)
+    and implement ``_update(p, g, state, hp, work)``: ``p`` (any shape) is updated in place; ``g`` is
+    the gradient as an array of ``p``'s shape and dtype (possibly the caller's own array: never write
+    to it); ``state`` is ``self.state[name]`` (empty on the first step for that name); ``hp`` maps each
+    key of ``_group_checks`` to this parameter's value; ``work(k)`` returns the k-th scratch array of
+    ``p``'s shape (allocated once, kept outside ``state``), so a step makes no temporaries.
     """
 
-    def __init__(self, lr: float) -> None:
+    _group_checks: ClassVar[dict[str, Callable[[str, Any], Any]]] = {"lr": check_hyper}
+
+    def __init__(self, lr: float, groups: Sequence[Mapping[str, Any]] | None = None) -> None:
         self.lr = check_hyper("lr", lr)
         self.state: dict[str, dict[str, Any]] = {}
+        self.groups: list[Group] = self._check_groups(groups)
+        self._group_of = {name: k for k, group in enumerate(self.groups) for name in group["params"]}
+        self._work: dict[str, list[np.ndarray]] = {}
 
     # ------------------------------------------------------------------ public API
     def step(self, params: ParamDict, grads: ParamDict) -> None:
         """Update every ``params[name]`` in place using ``grads[name]`` (same keys, same shapes).
 
         Everything is validated before any array is touched, so a bad call leaves the model unchanged.
+        ``grads`` are read, never written.
 
         Raises:
             ValueError: keys differ, a gradient's shape differs from its parameter's, a dtype is not
-                float, or ``self.lr`` has been set to a negative / non-finite value.
+                float, or an lr (``self.lr`` or a group's) has been set to a negative / non-finite value.
             TypeError: a parameter is not a writable numpy array (it could not be updated in place).
         """
-        lr = check_hyper("lr", self.lr)
-        self.lr = lr
+        self.lr = check_hyper("lr", self.lr)
+        for k, group in enumerate(self.groups):
+            if "lr" in group:
+                group["lr"] = check_hyper(f"groups[{k}]['lr']", group["lr"])
         self._check_inputs(params, grads)
+        defaults = {key: getattr(self, key) for key in self._group_checks}
         for name, p in params.items():
-            g = np.array(grads[name], dtype=p.dtype, copy=True)  # private copy; caller's grad untouched
-            self._update(name, p, g, self.state.setdefault(name, {}))
+            g = grads[name]
+            if not (isinstance(g, np.ndarray) and g.dtype == p.dtype):
+                g = np.asarray(g, dtype=p.dtype)  # a converted copy; the caller's array is never written
+            k = self._group_of.get(name)
+            hp = defaults if k is None else {**defaults, **{key: self.groups[k][key] for key in defaults
+                                                            if key in self.groups[k]}}
+            self._update(p, g, self.state.setdefault(name, {}), hp, self._scratch(name, p))
 
     def reset(self) -> None:
         """Forget all per-parameter state (as if freshly constructed with the same hyper-parameters)."""
         self.state.clear()
+        self._work.clear()
 
     def hyperparameters(self) -> dict[str, Any]:
         """The constructor arguments (plus the current ``lr``) as a plain dict."""
-        return {k: v for k, v in vars(self).items() if k != "state"}
+        skip = ("state", "groups", "initial_lr")  # initial_lr: set by the first scheduler attached
+        return {k: v for k, v in vars(self).items() if k not in skip and not k.startswith("_")}
 
     def state_dict(self) -> dict[str, Any]:
-        """A deep copy of the hyper-parameters and of the per-parameter state, for inspection."""
-        return {"hyperparameters": self.hyperparameters(), "state": copy.deepcopy(self.state)}
+        """A deep copy of the hyper-parameters, the groups and the per-parameter state, for inspection."""
+        return {"hyperparameters": self.hyperparameters(), "groups": copy.deepcopy(self.groups),
+                "state": copy.deepcopy(self.state)}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
-        return f"{type(self).__name__}({args})"
+        extra = f", groups={len(self.groups)}" if self.groups else ""
+        return f"{type(self).__name__}({args}{extra})"
 
     # ------------------------------------------------------------------ for subclasses
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any],
+                work: Callable[[int], np.ndarray]) -> None:
         raise NotImplementedError
 
+    def _scratch(self, name: str, p: np.ndarray) -> Callable[[int], np.ndarray]:
+        """``work(k)``: the k-th scratch array for parameter ``name`` (same shape and dtype as ``p``)."""
+        bufs = self._work.setdefault(name, [])
+        if bufs and (bufs[0].shape != p.shape or bufs[0].dtype != p.dtype):
+            bufs.clear()
+
+        def work(k: int) -> np.ndarray:
+            while len(bufs) <= k:
+                bufs.append(np.empty_like(p))
+            return bufs[k]
+
+        return work
+
     # ------------------------------------------------------------------ checks
+    def _check_groups(self, groups: Sequence[Mapping[str, Any]] | None) -> list[Group]:
+        if groups is None:
+            return []
+        if isinstance(groups, (str, bytes, Mapping)) or not isinstance(groups, Sequence):
+            raise TypeError(f"groups must be a list of dicts {{'params': [names], ...}}, got {type(groups).__name__}")
+        checked: list[Group] = []
+        seen: dict[str, int] = {}
+        for k, group in enumerate(groups):
+            label = f"groups[{k}]"
+            if not isinstance(group, Mapping) or "params" not in group:
+                raise TypeError(f"{label} must be a dict with a 'params' list of parameter names, got {group!r}")
+            names = group["params"]
+            if isinstance(names, str) or not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
+                raise TypeError(f"{label}['params'] must be a list of parameter names (str), got {names!r}")
+            for name in names:
+                if name in seen:
+                    raise ValueError(f"parameter {name!r} appears in groups[{seen[name]}] and {label}")
+                seen[name] = k
+            unknown = sorted(set(group) - {"params", "initial_lr", *self._group_checks})
+            if unknown:
+                raise ValueError(f"{label} has unknown key(s) {unknown}; a group may set {sorted(self._group_checks)}")
+            entry: Group = {"params": list(names)}
+            for key, value in group.items():
+                if key in self._group_checks:
+                    entry[key] = self._group_checks[key](f"{label}[{key!r}]", value)
+            checked.append(entry)
+        return checked
+
     def _check_inputs(self, params: ParamDict, grads: ParamDict) -> None:
         if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
             raise TypeError(

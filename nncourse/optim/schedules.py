@@ -9,56 +9,83 @@ Usage, one ``scheduler.step()`` per epoch (or per iteration, as the schedule is 
         sched.step()                                  # lr for the next epoch
 
 Each scheduler computes the next lr from the *current* ``opt.lr`` (torch's recursive "chainable" form),
-so its sequence matches torch's to the last bit; ``closed_form(t)`` gives the textbook formula for
-comparison. ``warmup_cosine`` is a plain function of the step number, for use with any optimizer.
+so two schedulers stepped on one optimizer compose, and ``SequentialLR`` runs them one after another.
+Like torch, every scheduler takes as its base the optimizer's *initial* lr (``opt.initial_lr``, set by
+the first scheduler attached), not the possibly already scaled current one. A group's own ``"lr"``
+(see ``nncourse.optim.base``) is scheduled the same way from its own ``"initial_lr"``. ``closed_form(t)``
+gives the textbook formula; ``warmup_cosine`` is a plain function of the step number.
 """
 from __future__ import annotations
 
+import bisect
 import math
+from typing import Any, Sequence
 
-from nncourse.optim.base import Optimizer, check_hyper
-
-
-def _check_positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
+from nncourse._validate import check_hyper, check_int
 
 
 class LRScheduler:
-    """Base class: remembers ``base_lr`` (the optimizer's lr at construction) and the epoch counter.
+    """Base class: remembers the initial lr(s) (``base_lr``) and the epoch counter.
 
     ``last_epoch`` is -1 before construction finishes; the constructor performs step 0, so right after
     ``Scheduler(opt, ...)`` we have ``last_epoch == 0`` and ``opt.lr`` set to the epoch-0 value.
+    A computed lr never goes below 0 (rounding could otherwise leave -1e-18 where the formula gives 0).
     """
 
-    def __init__(self, optimizer: Optimizer) -> None:
+    def __init__(self, optimizer: Any) -> None:
         if not hasattr(optimizer, "lr"):
             raise TypeError(f"optimizer must have an 'lr' attribute, got {type(optimizer).__name__}")
         self.optimizer = optimizer
-        self.base_lr = check_hyper("optimizer.lr", optimizer.lr)
+        if getattr(optimizer, "initial_lr", None) is None:
+            optimizer.initial_lr = check_hyper("optimizer.lr", optimizer.lr)
+        for k, group in enumerate(self._groups()):
+            group.setdefault("initial_lr", check_hyper(f"optimizer.groups[{k}]['lr']", group["lr"]))
+        self.base_lrs = [float(optimizer.initial_lr)] + [g["initial_lr"] for g in self._groups()]
+        self.base_lr = self.base_lrs[0]
         self.last_epoch = -1
         self._last_lr = self.base_lr
         self.step()
 
     def step(self) -> None:
-        """Advance one epoch and write the new learning rate into ``optimizer.lr``."""
+        """Advance one epoch and write the new learning rate(s) into the optimizer."""
         self.last_epoch += 1
-        lr = self._next_lr(self.optimizer.lr)
-        self.optimizer.lr = lr
-        self._last_lr = lr
+        lrs = [self._next_lr(lr, base) for lr, base in zip(self._lrs(), self.base_lrs)]
+        self._write(lrs)
 
     def get_last_lr(self) -> float:
-        """The lr this scheduler last wrote (a float; torch returns a one-per-group list)."""
+        """The lr this scheduler last wrote into ``optimizer.lr`` (a float; torch returns a per-group list)."""
         return self._last_lr
 
     def closed_form(self, epoch: int) -> float:
         """The lr at ``epoch`` from the explicit formula (equal to the stepped value up to rounding)."""
+        return self._closed(check_int("epoch", epoch, low=0), self.base_lr)
+
+    def restart(self, epoch: int = 0) -> None:
+        """Jump to ``epoch`` and set the closed-form lr(s) there (what ``SequentialLR`` does at a milestone)."""
+        self.last_epoch = check_int("epoch", epoch, low=0)
+        self._write([self._closed(epoch, base) for base in self.base_lrs])
+
+    # ------------------------------------------------------------------ for subclasses
+    def _next_lr(self, lr: float, base: float) -> float:
+        """Given the current lr (and the initial one), return the lr for ``self.last_epoch``."""
         raise NotImplementedError
 
-    def _next_lr(self, lr: float) -> float:
-        """Given the current lr, return the lr for ``self.last_epoch``."""
+    def _closed(self, epoch: int, base: float) -> float:
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ plumbing
+    def _groups(self) -> list[dict[str, Any]]:
+        return [g for g in getattr(self.optimizer, "groups", []) if "lr" in g]
+
+    def _lrs(self) -> list[float]:
+        return [float(self.optimizer.lr)] + [float(g["lr"]) for g in self._groups()]
+
+    def _write(self, lrs: list[float]) -> None:
+        lrs = [max(lr, 0.0) for lr in lrs]
+        self.optimizer.lr = lrs[0]
+        for group, lr in zip(self._groups(), lrs[1:]):
+            group["lr"] = lr
+        self._last_lr = lrs[0]
 
 
 class StepLR(LRScheduler):
@@ -72,19 +99,19 @@ class StepLR(LRScheduler):
         gamma: multiplicative factor, >= 0 (usually < 1).
     """
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _check_positive_int("step_size", step_size)
+    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
+        self.step_size = check_int("step_size", step_size)
         self.gamma = check_hyper("gamma", gamma)
         super().__init__(optimizer)
 
-    def _next_lr(self, lr: float) -> float:
+    def _next_lr(self, lr: float, base: float) -> float:
         e = self.last_epoch
         if e == 0 or e % self.step_size != 0:
             return lr
         return lr * self.gamma                                  # lr_e = gamma * lr_{e-1} at multiples
 
-    def closed_form(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+    def _closed(self, epoch: int, base: float) -> float:
+        return base * self.gamma ** (epoch // self.step_size)
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -98,7 +125,8 @@ class CosineAnnealingLR(LRScheduler):
         lr_e = eta_min + (lr_{e-1} - eta_min) * (1 + cos(pi e / T_max)) / (1 + cos(pi (e - 1) / T_max)),
 
     except where the denominator vanishes (e - 1 = T_max mod 2 T_max), where the additive form
-    lr_e = lr_{e-1} + (base_lr - eta_min) * (1 - cos(pi / T_max)) / 2 is used instead.
+    lr_e = lr_{e-1} + (base_lr - eta_min) * (1 - cos(pi / T_max)) / 2 is used instead; ``base_lr`` is
+    the optimizer's initial lr even when another scheduler ran first (torch's rule).
 
     Args:
         optimizer: any optimizer with an ``lr`` attribute.
@@ -106,61 +134,111 @@ class CosineAnnealingLR(LRScheduler):
         eta_min: lowest learning rate, >= 0.
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        self.T_max = _check_positive_int("T_max", T_max)
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 - torch's name
+        self.T_max = check_int("T_max", T_max)
         self.eta_min = check_hyper("eta_min", eta_min)
         super().__init__(optimizer)
 
-    def _next_lr(self, lr: float) -> float:
+    def _next_lr(self, lr: float, base: float) -> float:
         e, T, lo = self.last_epoch, self.T_max, self.eta_min
         if e == 0:
             return lr
         if (e - 1 - T) % (2 * T) == 0:
-            return lr + (self.base_lr - lo) * (1 - math.cos(math.pi / T)) / 2
+            return lr + (base - lo) * (1 - math.cos(math.pi / T)) / 2
         ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
         return ratio * (lr - lo) + lo
 
-    def closed_form(self, epoch: int) -> float:
-        return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+    def _closed(self, epoch: int, base: float) -> float:
+        return self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
 
 
-class LinearWarmup(LRScheduler):
-    """Scale the lr linearly from ``start_factor * base_lr`` to ``end_factor * base_lr`` (torch's LinearLR).
+class LinearLR(LRScheduler):
+    """Scale the lr linearly from ``start_factor * base_lr`` to ``end_factor * base_lr`` (a warm-up when
+    ``start_factor < end_factor``, a decay otherwise).
 
         lr_e = base_lr * (start_factor + (end_factor - start_factor) * min(e, total_iters) / total_iters)
 
     Args:
         optimizer: any optimizer with an ``lr`` attribute.
         start_factor: multiplier at epoch 0, in (0, 1].
-        end_factor: multiplier from epoch ``total_iters`` on, in [0, 1].
+        end_factor: multiplier from epoch ``total_iters`` on, in [0, 1] (0 ends at lr 0, never below).
         total_iters: epochs over which the factor moves, a positive int.
     """
 
-    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+    def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5) -> None:
         self.start_factor = check_hyper("start_factor", start_factor, high=1.0, high_open=False)
         if self.start_factor == 0:
             raise ValueError("start_factor must be > 0 (a zero lr could never be scaled back up)")
         self.end_factor = check_hyper("end_factor", end_factor, high=1.0, high_open=False)
-        self.total_iters = _check_positive_int("total_iters", total_iters)
+        self.total_iters = check_int("total_iters", total_iters)
         super().__init__(optimizer)
 
-    def _next_lr(self, lr: float) -> float:
+    def _next_lr(self, lr: float, base: float) -> float:
         e, s, f, n = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
         if e == 0:
             return lr * s                                       # lr_0 = start_factor * base_lr
         if e > n:
             return lr
+        if e == n and f == 0:
+            return 0.0                                          # exactly 0, not a rounding residue
         # factor_e / factor_{e-1} = 1 + (f - s) / (n s + (e - 1)(f - s))
         return lr * (1.0 + (f - s) / (n * s + (e - 1) * (f - s)))
 
-    def closed_form(self, epoch: int) -> float:
+    def _closed(self, epoch: int, base: float) -> float:
         s, f, n = self.start_factor, self.end_factor, self.total_iters
-        return self.base_lr * (s + (f - s) * min(epoch, n) / n)
+        return base * (s + (f - s) * min(epoch, n) / n)
 
 
-LinearLR = LinearWarmup
-"""Alias under torch's name."""
+class SequentialLR:
+    """Run ``schedulers`` one after another on one optimizer, switching at the ``milestones`` (torch's
+    ``SequentialLR``): epochs ``[0, m1)`` follow ``schedulers[0]``, ``[m1, m2)`` ``schedulers[1]`` from
+    its own epoch 0, and so on. Each restarts at its closed form from the optimizer's initial lr.
+
+        warm = LinearLR(opt, start_factor=0.1, total_iters=4)
+        cos = CosineAnnealingLR(opt, T_max=95)
+        sched = SequentialLR(opt, [warm, cos], milestones=[5])
+
+    Args:
+        optimizer: the optimizer all ``schedulers`` drive.
+        schedulers: ``LRScheduler``s built on ``optimizer``, at least one.
+        milestones: ``len(schedulers) - 1`` increasing positive ints.
+    """
+
+    def __init__(self, optimizer: Any, schedulers: Sequence[LRScheduler], milestones: Sequence[int]) -> None:
+        if isinstance(schedulers, LRScheduler) or not isinstance(schedulers, Sequence) or not schedulers:
+            raise TypeError(f"schedulers must be a non-empty list of LRScheduler, got {schedulers!r}")
+        for k, sched in enumerate(schedulers):
+            if not isinstance(sched, LRScheduler):
+                raise TypeError(f"schedulers[{k}] must be an LRScheduler, got {type(sched).__name__}")
+            if sched.optimizer is not optimizer:
+                raise ValueError(f"schedulers[{k}] drives another optimizer than the one given")
+        if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence):
+            raise TypeError(f"milestones must be a list of ints, got {milestones!r}")
+        marks = [check_int(f"milestones[{k}]", m) for k, m in enumerate(milestones)]
+        if len(marks) != len(schedulers) - 1 or any(a >= b for a, b in zip(marks, marks[1:])):
+            raise ValueError(f"milestones must be {len(schedulers) - 1} increasing ints (one per switch), got {list(milestones)}")
+        self.optimizer, self.schedulers, self.milestones = optimizer, list(schedulers), marks
+        self.last_epoch = 0
+        self.schedulers[0]._write(list(self.schedulers[0].base_lrs))  # back to the initial lr(s)
+        self.schedulers[0].last_epoch = -1
+        self.schedulers[0].step()                               # epoch 0 of the first schedule
+        self._last_lr = self.schedulers[0].get_last_lr()
+
+    def step(self) -> None:
+        """Advance one epoch: step the current scheduler, or restart the next one at its milestone."""
+        self.last_epoch += 1
+        k = bisect.bisect_right(self.milestones, self.last_epoch)
+        sched = self.schedulers[k]
+        if k > 0 and self.milestones[k - 1] == self.last_epoch:
+            sched.restart(0)
+        else:
+            sched.step()
+        self._last_lr = sched.get_last_lr()
+
+    def get_last_lr(self) -> float:
+        """The lr last written into ``optimizer.lr``."""
+        return self._last_lr
 
 
 def warmup_cosine(step: int, warmup_steps: int, total_steps: int, base_lr: float, min_lr: float = 0.0) -> float:
@@ -182,12 +260,9 @@ def warmup_cosine(step: int, warmup_steps: int, total_steps: int, base_lr: float
         base_lr: peak learning rate, >= 0.
         min_lr: final learning rate, in [0, base_lr].
     """
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"step must be an int >= 0, got {step!r}")
-    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
-        raise ValueError(f"warmup_steps must be an int >= 0, got {warmup_steps!r}")
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps <= warmup_steps:
-        raise ValueError(f"total_steps must be an int > warmup_steps={warmup_steps}, got {total_steps!r}")
+    step = check_int("step", step, low=0)
+    warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
+    total_steps = check_int("total_steps", total_steps, low=warmup_steps + 1)
     base_lr = check_hyper("base_lr", base_lr)
     min_lr = check_hyper("min_lr", min_lr, high=base_lr, high_open=False)
     if step < warmup_steps:
