@@ -335,3 +335,328 @@ def test_schedule_argument_errors() -> None:
                  lambda: warmup_cosine(3, 2, 10, 0.1, min_lr=0.2)):
         with pytest.raises(ValueError):
             make()
+
+
+# ---------------------------------------------------------------------------- schedules: edge cases, chains
+def test_linear_lr_to_zero_stays_at_zero_and_training_steps_on() -> None:
+    opt = SGD(lr=0.1, momentum=0.9)
+    sched = LinearLR(opt, start_factor=1 / 3, end_factor=0.0, total_iters=7)
+    p = {"w": np.ones(3)}
+    for _ in range(10):  # the step after the lr reached 0 must not raise
+        opt.step(p, {"w": np.ones(3)})
+        sched.step()
+        assert opt.lr >= 0.0
+    assert opt.lr == 0.0
+
+
+@pytest.mark.parametrize("total_iters", [1, 3, 7, 10, 30])
+@pytest.mark.parametrize("start", [1.0, 0.5, 1 / 3])
+def test_linear_lr_to_zero_matches_torch(total_iters: int, start: float) -> None:
+    ours, theirs, _ = lr_sequences(
+        lambda o: LinearLR(o, start_factor=start, end_factor=0.0, total_iters=total_iters),
+        lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=start, end_factor=0.0, total_iters=total_iters),
+        n=total_iters + 5)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-15)
+    assert min(ours) >= 0.0 and ours[-1] == 0.0
+
+
+def _pair(ours_opt: Any, topt: torch.optim.Optimizer, kind: str, **kw: Any) -> tuple[Any, Any]:
+    ours_cls = {"step": StepLR, "cos": CosineAnnealingLR, "lin": LinearLR}[kind]
+    torch_cls = {"step": torch.optim.lr_scheduler.StepLR, "cos": torch.optim.lr_scheduler.CosineAnnealingLR,
+                 "lin": torch.optim.lr_scheduler.LinearLR}[kind]
+    return ours_cls(ours_opt, **kw), torch_cls(topt, **kw)
+
+
+CHAINS = {
+    "step_then_cosine": [("step", dict(step_size=3, gamma=0.2)), ("cos", dict(T_max=10))],
+    "step_then_cosine_eta": [("step", dict(step_size=7, gamma=0.5)), ("cos", dict(T_max=10, eta_min=1e-4))],
+    "warmup_and_cosine": [("lin", dict(start_factor=0.1, total_iters=5)), ("cos", dict(T_max=12))],
+    "cosine_and_decay_to_zero": [("cos", dict(T_max=8)), ("lin", dict(start_factor=1.0, end_factor=0.0, total_iters=6))],
+}
+
+
+@pytest.mark.parametrize("name", list(CHAINS))
+def test_chained_schedulers_match_torch(name: str) -> None:
+    """Two schedulers stepped on one optimizer every epoch (torch's ChainedScheduler): the cosine's base
+    is the initial lr, not the lr the first scheduler had already scaled."""
+    opt, tparam = SGD(lr=0.1), torch.zeros(1, requires_grad=True)
+    topt = torch.optim.SGD([tparam], lr=0.1)
+    pairs = [_pair(opt, topt, kind, **kw) for kind, kw in CHAINS[name]]
+    ours, theirs = [opt.lr], [topt.param_groups[0]["lr"]]
+    for _ in range(45):  # well past T_max
+        topt.step()
+        for mine, its in pairs:
+            mine.step()
+            its.step()
+        ours.append(opt.lr)
+        theirs.append(topt.param_groups[0]["lr"])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+    assert min(ours) >= 0.0
+
+
+SEQUENCES = {
+    "warmup_then_cosine": ([("lin", dict(start_factor=0.1, total_iters=4)), ("cos", dict(T_max=20, eta_min=1e-3))], [5]),
+    "step_lin0_cos": ([("step", dict(step_size=2, gamma=0.5)), ("lin", dict(start_factor=1.0, end_factor=0.0,
+                                                                             total_iters=4)),
+                       ("cos", dict(T_max=6))], [6, 12]),
+    "cos_then_step": ([("cos", dict(T_max=5)), ("step", dict(step_size=3, gamma=0.3))], [9]),
+}
+
+
+@pytest.mark.parametrize("name", list(SEQUENCES))
+def test_sequential_lr_matches_torch(name: str) -> None:
+    from nncourse.optim import SequentialLR
+
+    specs, milestones = SEQUENCES[name]
+    opt, tparam = SGD(lr=0.1), torch.zeros(1, requires_grad=True)
+    topt = torch.optim.SGD([tparam], lr=0.1)
+    pairs = [_pair(opt, topt, kind, **kw) for kind, kw in specs]
+    sched = SequentialLR(opt, [a for a, _ in pairs], milestones=milestones)
+    tsched = torch.optim.lr_scheduler.SequentialLR(topt, [b for _, b in pairs], milestones=milestones)
+    ours, theirs = [opt.lr], [topt.param_groups[0]["lr"]]
+    for _ in range(40):
+        topt.step()
+        sched.step()
+        tsched.step()
+        ours.append(opt.lr)
+        theirs.append(topt.param_groups[0]["lr"])
+        assert sched.get_last_lr() == opt.lr
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+    assert min(ours) >= 0.0 and len(set(np.round(ours, 12))) > 5
+
+
+def test_sequential_lr_argument_errors() -> None:
+    from nncourse.optim import SequentialLR
+
+    opt, other = SGD(lr=0.1), SGD(lr=0.1)
+    a, b = StepLR(opt, step_size=2), CosineAnnealingLR(opt, T_max=5)
+    with pytest.raises(ValueError, match="milestones"):
+        SequentialLR(opt, [a, b], milestones=[])
+    with pytest.raises(ValueError, match="milestones"):
+        SequentialLR(opt, [a, b], milestones=[3, 4])
+    with pytest.raises(TypeError, match=r"milestones\[0\]"):
+        SequentialLR(opt, [a, b], milestones=[2.5])
+    with pytest.raises(TypeError, match=r"schedulers\[1\]"):
+        SequentialLR(opt, [a, "cosine"], milestones=[3])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match=r"schedulers\[0\]"):
+        SequentialLR(opt, [StepLR(other, step_size=2), b], milestones=[3])
+
+
+def test_chain_where_torch_goes_negative_is_clamped_at_zero() -> None:
+    """A documented difference: chaining a fast StepLR with a cosine whose eta_min sits above the
+    decayed lr drives torch's recursive cosine below 0 (a negative lr: gradient *ascent*). Ours clamps
+    such values at 0 and training steps on; wherever torch's lr is >= 0 the two agree."""
+    opt, tparam = SGD(lr=0.1), torch.zeros(1, requires_grad=True)
+    topt = torch.optim.SGD([tparam], lr=0.1)
+    pairs = [_pair(opt, topt, "step", step_size=3, gamma=0.2), _pair(opt, topt, "cos", T_max=10, eta_min=1e-3)]
+    ours, theirs = [], []
+    for _ in range(30):
+        opt.step({"w": np.zeros(1)}, {"w": np.ones(1)})
+        topt.step()
+        for mine, its in pairs:
+            mine.step()
+            its.step()
+        ours.append(opt.lr)
+        theirs.append(topt.param_groups[0]["lr"])
+    ours_a, theirs_a = np.array(ours), np.array(theirs)
+    assert theirs_a.min() < 0 and ours_a.min() == 0.0
+    first = int(np.argmax(theirs_a < 0))  # the recursions part ways from there on
+    np.testing.assert_allclose(ours_a[:first], theirs_a[:first], rtol=1e-12, atol=1e-15)
+    assert ours_a[first] == 0.0 and (ours_a >= 0).all()
+
+
+# ---------------------------------------------------------------------------- parameter groups
+def _torch_groups(groups: list[dict[str, Any]], tparams: dict[str, torch.Tensor]) -> list[dict[str, Any]]:
+    return [{**g, "params": [tparams[n] for n in g["params"]]} for g in groups]
+
+
+GROUP_CASES = {
+    "adamw_decay_split": (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.3), {}),
+    "adamw_group_lr": (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.3), {1: dict(lr=0.03)}),
+    "adamw_group_betas_eps": (AdamW, torch.optim.AdamW, dict(lr=0.01, amsgrad=True), {0: dict(betas=(0.8, 0.9), eps=1e-6)}),
+    "adam_l2_split": (Adam, torch.optim.Adam, dict(lr=0.01, weight_decay=0.1), {}),
+    "sgd_momentum_split": (SGD, torch.optim.SGD, dict(lr=0.02, momentum=0.9, weight_decay=0.05), {1: dict(momentum=0.5)}),
+    "rmsprop_split": (RMSprop, torch.optim.RMSprop, dict(lr=0.005, weight_decay=0.05), {1: dict(alpha=0.9)}),
+}
+
+
+@pytest.mark.parametrize("name", list(GROUP_CASES))
+@pytest.mark.parametrize("scheduled", [False, True], ids=["constant", "cosine"])
+def test_parameter_groups_match_torch_step_by_step(name: str, scheduled: bool) -> None:
+    from nncourse.optim import weight_decay_groups
+
+    ours_cls, torch_cls, hp, extra = GROUP_CASES[name]
+    params, X, Y = make_problem(0)
+    groups = weight_decay_groups(params, hp.get("weight_decay", 0.0))
+    assert groups[0]["params"] == ["W1", "W2"] and groups[1]["params"] == ["b1", "c"]
+    for k, more in extra.items():
+        groups[k].update(more)
+    ours = ours_cls(**hp, groups=groups)
+    tparams = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    topt = torch_cls(_torch_groups(groups, tparams), **hp)
+    if scheduled:
+        sched = CosineAnnealingLR(ours, T_max=20, eta_min=1e-4)
+        tsched = torch.optim.lr_scheduler.CosineAnnealingLR(topt, T_max=20, eta_min=1e-4)
+    start = {k: v.copy() for k, v in params.items()}
+    for _ in range(60):
+        topt.zero_grad()
+        loss_fn(tparams, X, Y).backward()
+        ours.step(params, {k: t.grad.numpy().copy() for k, t in tparams.items()})
+        topt.step()
+        if scheduled:
+            sched.step()
+            tsched.step()
+            for g_ours, g_torch in zip(ours.groups, topt.param_groups):
+                if "lr" in g_ours:
+                    assert g_ours["lr"] == pytest.approx(g_torch["lr"], rel=1e-12, abs=1e-15)
+        assert max_diff(params, tparams) <= TOL
+    assert all(np.abs(params[k] - start[k]).max() > 1e-3 for k in params)  # every parameter moved
+
+
+def test_weight_decay_groups_leave_biases_and_norm_weights_undecayed() -> None:
+    from nncourse.optim import weight_decay_groups
+
+    params = {"emb.weight": np.zeros((10, 4)), "ln.weight": np.ones(4), "ln.bias": np.zeros(4),
+              "fc.weight": np.zeros((3, 4)), "fc.bias": np.zeros(3), "conv.weight": np.zeros((2, 1, 3, 3))}
+    decay, rest = weight_decay_groups(params, 0.1)
+    assert decay == {"params": ["emb.weight", "fc.weight", "conv.weight"], "weight_decay": 0.1}
+    assert rest == {"params": ["ln.weight", "ln.bias", "fc.bias"], "weight_decay": 0.0}
+    decay, rest = weight_decay_groups(params.items(), 0.1, no_decay=["emb.weight"])
+    assert decay["params"] == ["fc.weight", "conv.weight"] and rest["params"][0] == "emb.weight"
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
+    decay, rest = weight_decay_groups(model.named_parameters(), 0.1)
+    assert decay["params"] == ["0.weight"] and rest["params"] == ["0.bias", "1.weight", "1.bias"]
+
+
+def test_a_decayed_weight_shrinks_an_undecayed_bias_does_not() -> None:
+    from nncourse.optim import weight_decay_groups
+
+    params = {"W": np.ones((2, 2)), "b": np.ones(2)}
+    opt = AdamW(lr=0.1, weight_decay=0.5, groups=weight_decay_groups(params, 0.5))
+    for _ in range(5):
+        opt.step(params, {"W": np.zeros((2, 2)), "b": np.zeros(2)})  # zero gradient: only the decay acts
+    np.testing.assert_allclose(params["W"], (1 - 0.05) ** 5)
+    np.testing.assert_array_equal(params["b"], np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "groups, exc, match",
+    [
+        ("W", TypeError, "groups"),
+        ([{"weight_decay": 0.1}], TypeError, r"groups\[0\]"),
+        ([{"params": "W"}], TypeError, r"groups\[0\]\['params'\]"),
+        ([{"params": ["W"]}, {"params": ["W"]}], ValueError, "'W' appears in groups\\[0\\] and groups\\[1\\]"),
+        ([{"params": ["W"], "nesterov": True}], ValueError, "unknown key.*nesterov"),
+        ([{"params": ["W"], "weight_decay": -1.0}], ValueError, r"groups\[0\]\['weight_decay'\]"),
+        ([{"params": ["W"], "lr": "0.1"}], TypeError, r"groups\[0\]\['lr'\]"),
+        ([{"params": ["W"], "betas": (0.9,)}], ValueError, r"groups\[0\]\['betas'\]"),
+    ],
+)
+def test_bad_groups_name_the_group(groups: Any, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        AdamW(lr=0.1, groups=groups)
+
+
+def test_weight_decay_groups_bad_input() -> None:
+    from nncourse.optim import weight_decay_groups
+
+    with pytest.raises(TypeError, match="params"):
+        weight_decay_groups("W", 0.1)
+    with pytest.raises(TypeError, match="params"):
+        weight_decay_groups({"W": [1.0, 2.0]}, 0.1)
+    with pytest.raises(ValueError, match="weight_decay"):
+        weight_decay_groups({"W": np.zeros((2, 2))}, -0.1)
+    with pytest.raises(ValueError, match="no_decay.*'emb'"):
+        weight_decay_groups({"W": np.zeros((2, 2))}, 0.1, no_decay=["emb"])
+    with pytest.raises(TypeError, match="no_decay"):
+        weight_decay_groups({"W": np.zeros((2, 2))}, 0.1, no_decay="W")
+
+
+def test_a_scheduler_moves_each_group_lr_from_its_own_initial_value() -> None:
+    opt = SGD(lr=0.1, groups=[{"params": ["b"], "lr": 0.01}])
+    sched = StepLR(opt, step_size=2, gamma=0.5)
+    for _ in range(4):
+        sched.step()
+    assert opt.lr == pytest.approx(0.025) and opt.groups[0]["lr"] == pytest.approx(0.0025)
+    assert opt.groups[0]["initial_lr"] == 0.01 and opt.initial_lr == 0.1
+    opt.groups[0]["lr"] = -1.0
+    with pytest.raises(ValueError, match=r"groups\[0\]\['lr'\]"):
+        opt.step({"b": np.zeros(1)}, {"b": np.zeros(1)})
+
+
+# ---------------------------------------------------------------------------- gradient clipping
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, 0.5, math.inf])
+@pytest.mark.parametrize("max_norm", [0.5, 5.0, 1e6, 0.0])
+def test_clip_grad_norm_matches_torch(norm_type: float, max_norm: float) -> None:
+    from nncourse.optim import clip_grad_norm
+
+    rng = np.random.default_rng(1)
+    grads = {"W": rng.normal(size=(5, 4)), "b": rng.normal(size=(4,)), "s": rng.normal(size=())}
+    tensors = [torch.zeros(v.shape, dtype=torch.float64, requires_grad=True) for v in grads.values()]
+    for t, v in zip(tensors, grads.values()):
+        t.grad = torch.tensor(v)
+    ids = {k: id(v) for k, v in grads.items()}
+    total = clip_grad_norm(grads, max_norm, norm_type=norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type=norm_type)
+    assert isinstance(total, float) and total == pytest.approx(float(expected), rel=1e-13)
+    for t, (k, v) in zip(tensors, grads.items()):
+        assert id(v) == ids[k]  # clipped in place
+        np.testing.assert_allclose(v, t.grad.numpy(), rtol=1e-13, atol=1e-300)
+
+
+def test_clip_grad_norm_clips_only_above_max_norm() -> None:
+    from nncourse.optim import clip_grad_norm
+
+    grads = [np.array([3.0, 4.0])]
+    assert clip_grad_norm(grads, max_norm=10.0) == 5.0
+    np.testing.assert_array_equal(grads[0], [3.0, 4.0])
+    assert clip_grad_norm(grads, max_norm=1.0) == 5.0
+    np.testing.assert_allclose(np.linalg.norm(grads[0]), 1.0, rtol=1e-6)
+    assert clip_grad_norm({}, 1.0) == 0.0
+    nan = [np.array([np.nan, 1.0])]
+    with pytest.raises(ValueError, match="total norm"):
+        clip_grad_norm(nan, 1.0, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda f: f(np.zeros(3), 1.0), TypeError, "grads"),
+        (lambda f: f({"w": [1.0, 2.0]}, 1.0), TypeError, r"grads\['w'\]"),
+        (lambda f: f({"w": np.zeros(2, dtype=int)}, 1.0), ValueError, r"grads\['w'\].*float"),
+        (lambda f: f([np.zeros(2)], -1.0), ValueError, "max_norm"),
+        (lambda f: f([np.zeros(2)], "1"), TypeError, "max_norm"),
+        (lambda f: f([np.zeros(2)], 1.0, norm_type=0), ValueError, "norm_type"),
+        (lambda f: f([np.zeros(2)], 1.0, norm_type="inf"), ValueError, "norm_type"),
+    ],
+)
+def test_clip_grad_norm_bad_input(call: Callable[[Any], Any], exc: type, match: str) -> None:
+    from nncourse.optim import clip_grad_norm
+
+    with pytest.raises(exc, match=match):
+        call(clip_grad_norm)
+
+
+# ---------------------------------------------------------------------------- bad input, named
+@pytest.mark.parametrize(
+    "make, exc, match",
+    [
+        (lambda: SGD(lr="0.1"), TypeError, "lr"),
+        (lambda: SGD(lr=0.1, momentum=None), TypeError, "momentum"),
+        (lambda: SGD(lr=0.1, nesterov="yes"), TypeError, "nesterov"),
+        (lambda: RMSprop(centered=1), TypeError, "centered"),
+        (lambda: Adam(betas=0.9), ValueError, "betas"),
+        (lambda: Adam(betas=(0.9, "0.99")), TypeError, r"betas\[1\]"),
+        (lambda: AdamW(amsgrad="no"), TypeError, "amsgrad"),
+        (lambda: StepLR(SGD(lr=0.1), step_size=2.0), TypeError, "step_size"),
+        (lambda: StepLR(object(), step_size=2), TypeError, "optimizer"),
+        (lambda: CosineAnnealingLR(SGD(lr=0.1), T_max=True), TypeError, "T_max"),
+        (lambda: LinearLR(SGD(lr=0.1), end_factor=1.5), ValueError, "end_factor"),
+        (lambda: warmup_cosine(1.5, 2, 10, 0.1), TypeError, "step"),
+        (lambda: warmup_cosine(1, 2, 2, 0.1), ValueError, "total_steps"),
+        (lambda: StepLR(SGD(lr=0.1), step_size=2).closed_form(-1), ValueError, "epoch"),
+    ],
+)
+def test_bad_arguments_name_the_argument(make: Callable[[], Any], exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        make()
