@@ -79,3 +79,47 @@ def test_loaders_are_seeded_and_check_shapes():
     assert xb.dtype == torch.float32 and yb.dtype == torch.int64 and xb.shape == (4, 4)
     with pytest.raises(ValueError, match=r"y must have shape \(N,\)"):
         make_loader(split.X_train, split.y_train[:-1])
+
+
+
+def test_loaders_keep_integer_token_ids():
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 50_000, size=(10, 7))  # (N, T) int64 ids, some beyond float32's exact range
+    tokens[0, 0] = 16_777_217  # 2**24 + 1: float32 would round it
+    inputs, targets = tokens[:, :-1], tokens[:, 1:]
+    loader = make_loader(inputs, targets, batch_size=4, shuffle=False)
+    xs, ys = zip(*loader)
+    assert all(x.dtype == torch.int64 and y.dtype == torch.int64 for x, y in zip(xs, ys))
+    assert xs[0].shape == (4, 6) and ys[0].shape == (4, 6)
+    np.testing.assert_array_equal(torch.cat(xs).numpy(), inputs)
+    np.testing.assert_array_equal(torch.cat(ys).numpy(), targets)
+    emb = torch.nn.Embedding(50_000, 2)  # a batch goes straight into an embedding
+    assert emb(xs[1]).shape == (4, 6, 2)
+
+
+def test_loader_dtypes():
+    X = np.zeros((6, 3))
+    cases = {np.int32: torch.int64, np.uint8: torch.int64, np.float64: torch.float32, np.bool_: torch.float32}
+    for np_type, torch_type in cases.items():
+        xb, yb = next(iter(make_loader(X.astype(np_type), np.ones(6, dtype=np_type), batch_size=6)))
+        assert xb.dtype == torch_type and yb.dtype == torch_type
+    with pytest.raises(ValueError, match="X must hold floats, integers or bools"):
+        make_loader(np.array(["a"] * 6), np.zeros(6))
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(batch_size=0), ValueError, "batch_size"),
+        (dict(batch_size=2.5), TypeError, "batch_size"),
+        (dict(shuffle="yes"), TypeError, "shuffle"),
+        (dict(seed=-1), ValueError, "seed"),
+    ],
+)
+def test_make_loader_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        make_loader(np.zeros((4, 2)), np.zeros(4), **kwargs)
+    with pytest.raises(ValueError, match=r"y must have shape \(N"):
+        make_loader(np.zeros((4, 2)), np.zeros(3))
+    with pytest.raises(TypeError, match="split"):
+        split_loaders((np.zeros((4, 2)), np.zeros(4)))
