@@ -262,9 +262,10 @@ def test_backward_without_requires_grad_raises() -> None:
 # ---------------------------------------------------------------------------- nn
 def test_linear_shapes_and_seed() -> None:
     a, b = Linear(3, 5, seed=1), Linear(3, 5, seed=1)
-    np.testing.assert_array_equal(a.W.data, b.W.data)
-    assert a.W.shape == (3, 5) and a.b.shape == (5,)
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    assert a.weight.shape == (5, 3) and a.bias.shape == (5,)  # torch's layout: (out, in)
     assert a(Tensor(np.zeros((7, 3)))).shape == (7, 5)
+    assert a(Tensor(np.zeros((2, 7, 3)))).shape == (2, 7, 5)  # (*, in) -> (*, out)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
@@ -277,10 +278,8 @@ def test_mlp_parameter_grads_match_torch(activation: str) -> None:
     act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[activation]
     layers: list[torch.nn.Module] = []
     for k, lin in enumerate(model.layers):
-        t = torch.nn.Linear(*lin.W.shape).double()
-        with torch.no_grad():
-            t.weight.copy_(torch.tensor(lin.W.data.T))
-            t.bias.copy_(torch.tensor(lin.b.data))
+        t = torch.nn.Linear(lin.in_features, lin.out_features).double()
+        t.load_state_dict({"weight": torch.tensor(lin.weight.data), "bias": torch.tensor(lin.bias.data)})
         layers += [t] + ([act()] if k < len(model.layers) - 1 else [])
     ref_model = torch.nn.Sequential(*layers)
     ref = torch.nn.functional.cross_entropy(ref_model(torch.tensor(X)), torch.tensor(y))
@@ -289,8 +288,8 @@ def test_mlp_parameter_grads_match_torch(activation: str) -> None:
     assert loss.item() == pytest.approx(ref.item(), rel=TOL)
     torch_linears = [m for m in ref_model if isinstance(m, torch.nn.Linear)]
     for lin, t in zip(model.layers, torch_linears):
-        _close(lin.W.grad, t.weight.grad.T)
-        _close(lin.b.grad, t.bias.grad)
+        _close(lin.weight.grad, t.weight.grad)  # same layout, no transpose
+        _close(lin.bias.grad, t.bias.grad)
     assert len(model.parameters()) == 6
 
 
@@ -339,3 +338,141 @@ def test_trace_lists_nodes_inputs_first() -> None:
     assert format_graph(y).splitlines()[-1].startswith("y = tanh(n2)   data=-0.7616")
     t = Tensor(np.ones((4, 3)), requires_grad=True)
     assert "shape=(4, 3)" in format_graph(t.sum())
+
+
+
+# ---------------------------------------------------------------------------- numerics at the edges
+def _tensor_vs_torch(fn_ours: Callable, fn_torch: Callable, x: np.ndarray, rtol: float = 1e-14,
+                     atol: float = 0.0) -> tuple:
+    ours = Tensor(x, requires_grad=True)
+    out = fn_ours(ours)
+    out.sum().backward()
+    theirs = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    ref = fn_torch(theirs)
+    ref.sum().backward()
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=rtol, atol=atol)
+    return out.data, ours.grad
+
+
+EDGES = np.array([-1000.0, -745.0, -709.0, -50.0, -36.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 20.0, 36.0, 50.0, 1000.0])
+
+
+def test_sigmoid_equals_torch_in_both_tails() -> None:
+    # atol 1e-300: at -745 ours keeps the subnormal e^-745 = 5e-324 where torch's 1/(1 + e^745) gives 0
+    s, g = _tensor_vs_torch(lambda t: t.sigmoid(), torch.sigmoid, EDGES, atol=1e-300)
+    assert s[EDGES == -50.0][0] == pytest.approx(1.9287498479639178e-22, rel=1e-14)  # not rounded to 0
+
+
+def test_log_of_sigmoid_is_finite_down_to_minus_50_with_slope_1() -> None:
+    x = Tensor(np.array([-50.0, -30.0, 1000.0]), requires_grad=True)
+    y = x.sigmoid().log()
+    y.sum().backward()
+    np.testing.assert_allclose(y.data, [-50.0, -30.0, 0.0], rtol=1e-14, atol=0)
+    np.testing.assert_allclose(x.grad, [1.0, 1.0, 0.0], rtol=1e-12, atol=0)
+
+
+def test_log_sigmoid_is_finite_everywhere_and_equals_torch() -> None:
+    out, grad = _tensor_vs_torch(lambda t: t.log_sigmoid(), torch.nn.functional.logsigmoid, EDGES)
+    assert np.isfinite(out).all() and np.isfinite(grad).all()
+    assert out[0] == -1000.0 and grad[0] == 1.0 and out[-1] == 0.0 and grad[-1] == 0.0
+
+
+@pytest.mark.parametrize("p", [0, 0.0, 1, 2, 3, -1, -2, 0.5, -0.5, 1.5, 2.5])
+def test_power_at_zero_and_negative_bases_equals_torch(p: float) -> None:
+    x = np.array([0.0, -2.0, 2.0, -0.5, 3.0])  # (not -0.0: torch maps x**±0.5 to (r)sqrt, giving -0.0 and -inf there)
+    with np.errstate(all="ignore"):
+        ours = Tensor(x, requires_grad=True)
+        out = ours**p
+        out.sum().backward()
+    theirs = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    ref = theirs**p
+    ref.sum().backward()
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-14, atol=0, equal_nan=True)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-14, atol=0, equal_nan=True)
+    if p == 0:
+        np.testing.assert_array_equal(ours.grad, np.zeros(5))  # not NaN at 0
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, -1, 0.5, -0.5])
+@pytest.mark.parametrize("a", [0.0, 2.0, -2.0])
+def test_value_power_at_the_edges_equals_torch(p: float, a: float) -> None:
+    v = Value(a)
+    out = v**p
+    out.backward()
+    t = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+    ref = t**p
+    ref.backward()
+    np.testing.assert_allclose(out.data, ref.item(), rtol=1e-14, equal_nan=True)
+    np.testing.assert_allclose(v.grad, t.grad.item(), rtol=1e-14, equal_nan=True)
+
+
+def test_relu_at_nan_and_zero_equals_torch() -> None:
+    x = np.array([np.nan, 0.0, -0.0, -1.0, 2.0])
+    ours = Tensor(x, requires_grad=True)
+    out = ours.relu()
+    out.sum().backward()
+    theirs = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    ref = torch.relu(theirs)
+    ref.sum().backward()
+    np.testing.assert_array_equal(out.data, ref.detach().numpy())  # NaN in, NaN out
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())  # slope 1 at NaN, 0 at 0
+    for value, slope in ((float("nan"), 1.0), (0.0, 0.0), (3.0, 1.0)):
+        v = Value(value)
+        r = v.relu()
+        r.backward()
+        assert v.grad == slope and (np.isnan(r.data) if np.isnan(value) else r.data == max(value, 0.0))
+
+
+def test_value_backward_twice_doubles_the_leaves_like_torch() -> None:
+    def build(make):
+        a, b = make(1.5), make(-0.7)
+        h = (a * b + a).tanh()
+        return (a, b), h * h + b * h  # intermediate nodes used twice
+
+    (a, b), out = build(Value)
+    out.backward()
+    once = (a.grad, b.grad)
+    out.backward()
+    (ta, tb), tout = build(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    tout.backward(retain_graph=True)
+    tout.backward()
+    assert a.grad == pytest.approx(2 * once[0], rel=1e-14) and b.grad == pytest.approx(2 * once[1], rel=1e-14)
+    assert a.grad == pytest.approx(ta.grad.item(), rel=1e-14) and b.grad == pytest.approx(tb.grad.item(), rel=1e-14)
+    assert out.grad == 1.0  # intermediate nodes hold this pass's gradient, not a sum over passes
+    zero_grad([a, b])
+    out.backward()
+    assert (a.grad, b.grad) == pytest.approx(once, rel=1e-14)
+
+
+def test_tensor_backward_twice_doubles_the_leaves_like_torch() -> None:
+    x = Tensor(np.array([0.3, -1.2]), requires_grad=True)
+    h = (x * x).tanh()
+    loss = (h * h + h).sum()
+    loss.backward()
+    once = x.grad.copy()
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2 * once, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "make, exc, match",
+    [
+        (lambda: Linear(0, 3), ValueError, "in_features"),
+        (lambda: Linear(2, 3.0), TypeError, "out_features"),
+        (lambda: Linear(2, 3)(np.zeros((4, 2))), TypeError, "x must be a Tensor"),
+        (lambda: Linear(2, 3)(Tensor(np.zeros((4, 3)))), ValueError, r"x must have shape \(\*, 2\)"),
+        (lambda: MLP("2,3"), TypeError, "sizes"),
+        (lambda: MLP((2, 0, 3)), ValueError, r"sizes\[1\]"),
+        (lambda: MLP((2, 3), activation="gelu"), ValueError, "activation"),
+        (lambda: MLP((2, 3), seed=-1), ValueError, "seed"),
+        (lambda: train_mlp(np.zeros((2, 2)), np.array([0, 1]), steps=0), ValueError, "steps"),
+        (lambda: train_mlp(np.zeros((2, 2)), np.array([0, 1]), lr=-1.0), ValueError, "lr"),
+        (lambda: train_mlp(np.zeros((2, 2)), np.array([0, 1]), model="mlp"), TypeError, "model"),
+        (lambda: Tensor([1.0]) ** Tensor([2.0]), TypeError, "exponent"),
+        (lambda: Value(1.0) ** True, TypeError, "exponent"),
+    ],
+)
+def test_bad_arguments_name_the_argument(make: Callable, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        make()

@@ -9,31 +9,39 @@ from typing import Sequence
 
 import numpy as np
 
-from nncourse._validate import check_array
+from nncourse._validate import check_array, check_choice, check_hyper, check_int
 from nncourse.autograd.tensor import Tensor, cross_entropy
 
 _ACTIVATIONS = ("tanh", "relu", "sigmoid")
 
 
 class Linear:
-    """``y = x @ W + b`` with ``W`` of shape ``(in_features, out_features)`` and ``b`` of ``(out_features,)``.
+    """``y = x @ weight.T + bias``, the layout of ``torch.nn.Linear`` and ``nncourse.scratch.Linear``.
 
-    Initialised like ``torch.nn.Linear``: both drawn from ``U(-1/sqrt(in), 1/sqrt(in))``.
-    Note ``W`` is stored transposed relative to torch's ``weight`` (``W == weight.T``).
+    ``weight`` has shape ``(out_features, in_features)``, ``bias`` ``(out_features,)``; both are drawn
+    from ``U(-1/sqrt(in), 1/sqrt(in))`` like torch's defaults (with numpy's generator, so the numbers differ).
     """
 
     def __init__(self, in_features: int, out_features: int, seed: int | np.random.Generator = 0) -> None:
+        in_features, out_features = check_int("in_features", in_features), check_int("out_features", out_features)
+        if not isinstance(seed, np.random.Generator):
+            seed = check_int("seed", seed, low=0)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         bound = 1.0 / np.sqrt(in_features)
-        self.W = Tensor(rng.uniform(-bound, bound, (in_features, out_features)), requires_grad=True)
-        self.b = Tensor(rng.uniform(-bound, bound, (out_features,)), requires_grad=True)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Tensor(rng.uniform(-bound, bound, (out_features, in_features)), requires_grad=True)
+        self.bias = Tensor(rng.uniform(-bound, bound, (out_features,)), requires_grad=True)
 
     def __call__(self, x: Tensor) -> Tensor:
-        """``x``: ``(N, in_features)`` -> ``(N, out_features)``."""
-        return x @ self.W + self.b
+        """``x``: ``(*, in_features)`` -> ``(*, out_features)``."""
+        if not isinstance(x, Tensor):
+            raise TypeError(f"x must be a Tensor, got {type(x).__name__}")
+        if x.ndim < 2 or x.shape[-1] != self.in_features:
+            raise ValueError(f"x must have shape (*, {self.in_features}) with at least 2 axes, got shape {x.shape}")
+        return x @ self.weight.T + self.bias
 
     def parameters(self) -> list[Tensor]:
-        return [self.W, self.b]
+        return [self.weight, self.bias]
 
 
 class MLP:
@@ -46,12 +54,13 @@ class MLP:
     """
 
     def __init__(self, sizes: Sequence[int], activation: str = "tanh", seed: int = 0) -> None:
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+            raise TypeError(f"sizes must be a sequence of layer widths, e.g. (2, 16, 3), got {sizes!r}")
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least input and output widths, got {tuple(sizes)}")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {_ACTIVATIONS}, got {activation!r}")
-        rng = np.random.default_rng(seed)
-        self.sizes = tuple(int(s) for s in sizes)
+        self.sizes = tuple(check_int(f"sizes[{k}]", s) for k, s in enumerate(sizes))
+        check_choice("activation", activation, _ACTIVATIONS)
+        rng = np.random.default_rng(check_int("seed", seed, low=0))
         self.activation = activation
         self.layers = [Linear(i, o, rng) for i, o in zip(self.sizes[:-1], self.sizes[1:])]
 
@@ -109,6 +118,10 @@ def train_mlp(
     dims = check_array("X", X, ("N", "D"), dtype_kind="fiu")
     y = np.asarray(y)
     check_array("y", y, ("N",), dims=dims, dtype_kind="iu")
+    lr, momentum = check_hyper("lr", lr), check_hyper("momentum", momentum)
+    steps = check_int("steps", steps)
+    if model is not None and not isinstance(model, MLP):
+        raise TypeError(f"model must be an nncourse.autograd.MLP, got {type(model).__name__}")
     if model is None:
         model = MLP((dims["D"], *hidden, int(y.max()) + 1), activation=activation, seed=seed)
     params = model.parameters()

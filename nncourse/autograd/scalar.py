@@ -4,17 +4,27 @@ Every operation builds a new ``Value`` that remembers its inputs (``parents``) a
 (``_backward``) that pushes the node's gradient to those inputs using the chain rule.  The local
 derivative of each op lives right next to its forward computation, so the two can be read together.
 
-Convention for gradients: ``backward()`` *accumulates* into ``.grad`` (like PyTorch).  Call
-``zero_grad(nodes)`` (or set ``v.grad = 0.0``) before a second backward pass over the same graph.
+Convention for gradients, PyTorch's: ``backward()`` *accumulates* into the ``.grad`` of the leaves
+(nodes without parents), so two backward passes over one graph leave twice the gradient there; every
+other node holds the gradient of the latest pass only (torch keeps none for them). Call
+``zero_grad(nodes)`` (or set ``v.grad = 0.0``) on the leaves before a backward pass that must not add up.
 """
 from __future__ import annotations
 
 import math
 from typing import Callable, Iterable, Union
 
+import numpy as np
+
 from nncourse.autograd.order import topological_order
 
 Number = Union[int, float]
+
+
+def _power(a: float, p: float) -> float:
+    """``a ** p`` with IEEE results where Python raises or goes complex: ``0 ** -1 = inf``, ``(-8) ** 0.5 = nan``."""
+    with np.errstate(all="ignore"):
+        return float(np.float64(a) ** p)
 
 
 def _noop() -> None:
@@ -93,14 +103,15 @@ class Value:
         return out
 
     def __pow__(self, exponent: Number) -> Value:
-        if not isinstance(exponent, (int, float)):
-            raise TypeError("Value ** x supports only a plain number exponent x")
+        if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
+            raise TypeError(f"Value ** exponent supports only a plain number exponent, got {type(exponent).__name__}")
         p = float(exponent)
-        out = Value(self.data**p, (self,), f"**{exponent}")
+        out = Value(_power(self.data, p), (self,), f"**{exponent}")
 
         def _backward() -> None:
-            # d(a^p)/da = p * a^(p-1)
-            self.grad += p * self.data ** (p - 1.0) * out.grad
+            # d(a^p)/da = p * a^(p-1), and exactly 0 for p == 0 (torch's rule, also at a == 0)
+            if p != 0.0:
+                self.grad += p * _power(self.data, p - 1.0) * out.grad
 
         out._backward = _backward
         return out
@@ -189,11 +200,12 @@ class Value:
         return out
 
     def relu(self) -> Value:
-        out = Value(self.data if self.data > 0.0 else 0.0, (self,), "relu")
+        passes = not self.data <= 0.0  # True for a > 0 and for NaN, which relu passes on (as torch)
+        out = Value(self.data if passes else 0.0, (self,), "relu")
 
         def _backward() -> None:
-            # d(relu a)/da = 1 if a > 0 else 0   (we pick 0 at a == 0, as PyTorch does)
-            if self.data > 0.0:
+            # d(relu a)/da = 1 if a > 0 else 0   (0 at a == 0 and 1 at NaN, as PyTorch does)
+            if passes:
                 self.grad += out.grad
 
         out._backward = _backward
@@ -205,13 +217,18 @@ class Value:
         return topological_order(self)
 
     def backward(self) -> None:
-        """Fill ``.grad`` of every node upstream of ``self`` with d(self)/d(node).
+        """Add d(self)/d(leaf) to ``.grad`` of every leaf upstream of ``self``; set every other
+        upstream node's ``.grad`` to d(self)/d(node).
 
-        Seeds ``self.grad = 1`` and walks the graph in reverse topological order.  Gradients
-        accumulate, so a node used twice receives the sum of both contributions.
+        Walks the graph in reverse topological order. Within one pass a node used twice receives the
+        sum of both contributions; across passes only the leaves keep adding up (as in PyTorch), so
+        calling ``backward()`` twice doubles the leaves' gradients and nothing else.
         """
         order = self.topological_order()
-        self.grad = 1.0
+        for node in order:
+            if node.parents:  # intermediate results start from 0 in every pass
+                node.grad = 0.0
+        self.grad += 1.0
         for node in reversed(order):
             node._backward()
 

@@ -164,11 +164,20 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise unary ops
     def __pow__(self, exponent: float) -> Tensor:
-        if not isinstance(exponent, (int, float)):
-            raise TypeError("Tensor ** x supports only a plain number exponent x")
+        if isinstance(exponent, (bool, np.bool_)) or not isinstance(exponent, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Tensor ** exponent supports only a plain number exponent, got {type(exponent).__name__}")
         p = float(exponent)
+
+        def grad_fn(g: np.ndarray) -> tuple[np.ndarray]:
+            if p == 0.0:  # a^0 = 1 everywhere: the derivative is 0, also at a == 0 (torch's rule)
+                return (np.zeros_like(g),)
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0^(p-1) = inf as in torch
+                return (g * p * self.data ** (p - 1.0),)
+
         # d(a^p)/da = p * a^(p-1)
-        return self._node(self.data**p, (self,), f"**{exponent}", lambda g: (g * p * self.data ** (p - 1.0),))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            data = self.data**p
+        return self._node(data, (self,), f"**{exponent}", grad_fn)
 
     def __neg__(self) -> Tensor:
         # d(-a)/da = -1
@@ -192,12 +201,27 @@ class Tensor:
         return self._node(t, (self,), "tanh", lambda g: (g * (1.0 - t * t),))
 
     def sigmoid(self) -> Tensor:
-        s = 0.5 * (1.0 + np.tanh(0.5 * self.data))  # = 1/(1+e^-a), without overflow in exp
+        """``1 / (1 + e^-a)``, accurate in both tails: ``e = e^-|a|`` never overflows, and for a < 0
+        the form ``e / (1 + e)`` keeps tiny values such as sigmoid(-50) = 1.9e-22 (not 0)."""
+        e = np.exp(-np.abs(self.data))
+        s = np.where(self.data >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
         # d(sigmoid a)/da = s * (1 - s)
         return self._node(s, (self,), "sigmoid", lambda g: (g * s * (1.0 - s),))
 
+    def log_sigmoid(self) -> Tensor:
+        """``log(sigmoid(a)) = min(a, 0) - log(1 + e^-|a|)``, finite for every finite ``a``.
+
+        Prefer it to ``a.sigmoid().log()``: in float64 sigmoid(-1000) underflows to 0, so the
+        composition gives -inf and a NaN gradient there (torch's too); this form gives -1000 and 1.
+        """
+        e = np.exp(-np.abs(self.data))
+        out = np.minimum(self.data, 0.0) - np.log1p(e)
+        s_neg = np.where(self.data >= 0, e / (1.0 + e), 1.0 / (1.0 + e))  # sigmoid(-a)
+        # d log(sigmoid a)/da = 1 - sigmoid(a) = sigmoid(-a)
+        return self._node(out, (self,), "log_sigmoid", lambda g: (g * s_neg,))
+
     def relu(self) -> Tensor:
-        on = self.data > 0.0
+        on = ~(self.data <= 0.0)  # a > 0, or NaN: relu passes NaN on, with slope 1 (as PyTorch)
         # d(relu a)/da = 1 if a > 0 else 0  (0 at a == 0, as in PyTorch)
         return self._node(np.where(on, self.data, 0.0), (self,), "relu", lambda g: (g * on,))
 
