@@ -8,8 +8,9 @@ layer (nested layers and losses included) at once.
 
 The tolerance is scale-aware. Central differences are computed with two steps, ``eps`` and
 ``2 eps``; where they disagree, the finite difference itself is that uncertain (rounding in ``f``
-at large or saturated inputs, a kink), and a difference up to ten times that uncertainty (and never
-less than the rounding floor ``1e-16 |f| / eps``) counts as agreement. Everywhere else the relative
+at large or saturated inputs, a kink), and a difference up to 30 times that uncertainty (at least
+the median uncertainty over the array, and never less than the rounding floor ``1e-16 |f| / eps``)
+counts as agreement. Everywhere else the relative
 error ``|a - n| / (|a| + |n|)`` must stay below ``tol``, so a wrong backward still fails.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from nncourse._validate import check_array
 
 _U = float(np.finfo(np.float64).eps)
-_SAFETY = 10.0
+_SAFETY = 30.0
 
 
 @dataclass
@@ -104,9 +105,9 @@ def gradcheck(
 ) -> GradCheckResult:
     """Compare ``analytic`` (same shape as x) with central differences of ``f`` at ``x``.
 
-    Entry by entry: n = the difference with step eps, noise = |n - (difference with step 2 eps)| +
-    1e-16 * |f| / eps; error = |a - n| / max(|a| + |n|, 10 * noise / tol). Passes when the largest
-    error is below ``tol``: a correct gradient passes at saturated or large inputs (where ``f`` is
+    Entry by entry: n = the difference with step eps, noise = max(|n - (difference with step 2 eps)|,
+    its median over the array) + 1e-16 * |f| / eps; error = |a - n| / max(|a| + |n|, 30 * noise / tol).
+    Passes when the largest error is below ``tol``: a correct gradient passes at saturated or large inputs (where ``f`` is
     computed with large rounding), while a wrong one, off by more than the noise, fails.
     """
     x = _check_target(x)
@@ -122,6 +123,9 @@ def gradcheck(
         n2, size2 = _central(f, x, idx, 2 * eps)
         numerical[idx] = n1
         noise[idx] = abs(n1 - n2) + _U * max(size1, size2) / eps
+    # rounding noise is much the same at every entry of one array: an entry whose two differences agree
+    # by chance borrows the typical (median) disagreement; a kink at a few entries does not spread
+    noise = np.maximum(noise, np.median(noise))
     floor = np.maximum(_SAFETY * noise / tol, np.finfo(np.float64).tiny)
     rel = np.abs(analytic - numerical) / np.maximum(np.abs(analytic) + np.abs(numerical), floor)
     rel = np.where(np.isnan(rel), np.inf, rel)  # a NaN anywhere is a failure, never a pass
