@@ -28,17 +28,18 @@ def _axis(dim: Any, x: np.ndarray) -> int:
 
 
 def relu_forward(x: np.ndarray) -> Kernel:
-    """out = max(x, 0); NaN stays NaN. Cache: the mask where the gradient passes (x > 0 or NaN)."""
-    out = np.maximum(x, 0)
+    """out = max(x, 0); NaN stays NaN. Cache: where the gradient passes (x > 0, or x is NaN)."""
     # torch's backward zeroes the gradient where out <= 0; a NaN input is not <= 0, so dout passes
-    return out, {"mask": np.less_equal(x, 0)}
+    return np.maximum(x, 0), {"keep": np.logical_not(np.less_equal(x, 0))}
 
 
 def relu_backward(dout: np.ndarray, cache: dict[str, Any]) -> np.ndarray:
-    """dx = dout where x > 0 (or x is NaN), else 0 (0 at exactly x = 0, as torch)."""
-    dx = dout.copy()
-    dx[cache["mask"]] = 0
-    return dx
+    """dx = dout where x > 0 (or x is NaN), else 0 (also at exactly x = 0, as torch).
+
+    A multiplication by the 0/1 mask (masked writes are ten times slower on random masks): an
+    infinite or NaN ``dout`` at a blocked entry gives NaN there, where torch gives 0.
+    """
+    return dout * cache["keep"]
 
 
 def sigmoid_forward(x: np.ndarray) -> Kernel:
