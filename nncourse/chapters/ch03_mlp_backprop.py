@@ -25,6 +25,7 @@ import numpy as np
 from nncourse._validate import check_array
 from nncourse.optim import Optimizer
 from nncourse.scratch import CrossEntropyLoss, Layer, Linear, ReLU, Sequential, Sigmoid, Tanh
+from nncourse.scratch import functional as F
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 """Name -> scratch activation class, for ``make_mlp``."""
@@ -124,7 +125,8 @@ def train_numpy_mlp(
             rows = order[start:start + batch_size]
             logits, caches = model.forward(X[rows])  # (B, C)
             loss, loss_cache = criterion.forward(logits, y[rows])
-            model.backward(criterion.backward(loss_cache), caches)  # fills model.grads
+            model.zero_grad()  # backward adds into model.grads
+            model.backward(criterion.backward(1.0, loss_cache), caches)
             optimizer.step(params, grads)
             total += loss * len(rows)
         losses.append(total / n)
@@ -144,22 +146,13 @@ def accuracy(model: Sequential, X: np.ndarray, y: np.ndarray) -> float:
 
 
 # ------------------------------------------------------------------------------- functional references
-def _linear(W: np.ndarray, b: np.ndarray | None = None) -> Linear:
-    """A scratch Linear holding ``W: (D_in, D_out)`` (as ``weight = W.T``) and ``b`` (zeros if None)."""
-    W = np.asarray(W, dtype=np.float64)
-    layer = Linear(W.shape[0], W.shape[1])
-    layer.params["weight"][...] = W.T  # (D_out, D_in)
-    layer.params["bias"][...] = 0.0 if b is None else b
-    return layer
-
-
 def linear_forward(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``Z = X @ W + b``. X: (N, D), W: (D, H), b: (H,) -> Z: (N, H)."""
     dims = check_array("X", X, ("N", "D"), dtype_kind="f")
     check_array("W", W, ("D", "H"), dims=dims, dtype_kind="f")
     check_array("b", b, ("H",), dims=dims, dtype_kind="f")
-    out, _ = _linear(W, b).forward(np.asarray(X, dtype=np.float64))
-    return out  # (N, H)
+    f64 = [np.asarray(a, dtype=np.float64) for a in (X, W, b)]
+    return F.linear_forward(f64[0], f64[1].T, f64[2])[0]  # kernel layout: weight = W.T, (H, D)
 
 
 def linear_backward(dZ: np.ndarray, X: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -171,26 +164,18 @@ def linear_backward(dZ: np.ndarray, X: np.ndarray, W: np.ndarray) -> tuple[np.nd
     dims = check_array("X", X, ("N", "D"), dtype_kind="f")
     check_array("W", W, ("D", "H"), dims=dims, dtype_kind="f")
     check_array("dZ", dZ, ("N", "H"), dims=dims, dtype_kind="f")
-    layer = _linear(W)
-    _, cache = layer.forward(np.asarray(X, dtype=np.float64))
-    dX = layer.backward(np.asarray(dZ, dtype=np.float64), cache)  # (N, D)
-    return dX, layer.grads["weight"].T.copy(), layer.grads["bias"].copy()  # dW: (D, H), db: (H,)
+    W64 = np.asarray(W, dtype=np.float64)
+    _, cache = F.linear_forward(np.asarray(X, dtype=np.float64), W64.T, np.zeros(W64.shape[1]))
+    dX, dweight, db = F.linear_backward(np.asarray(dZ, dtype=np.float64), cache)
+    return dX, dweight.T, db  # dW: (D, H), db: (H,)
 
 
 def relu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Gradient through ``relu(x)``: ``dout`` where ``x > 0``, else 0. dout, x: same shape -> dx."""
     check_array("x", x, None, dtype_kind="f")
     check_array("dout", dout, np.shape(x), dtype_kind="f")
-    layer = ReLU()
-    _, cache = layer.forward(np.asarray(x))
-    return layer.backward(np.asarray(dout), cache)
-
-
-def softmax_cross_entropy_backward(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """d(mean cross-entropy)/d logits ``= (softmax(logits) - onehot(y)) / N``. logits: (N, C), y: (N,) -> (N, C)."""
-    criterion = CrossEntropyLoss()
-    _, cache = criterion.forward(logits, y)  # validates shapes, dtypes and label range
-    return criterion.backward(cache)
+    _, cache = F.relu_forward(np.asarray(x))
+    return F.relu_backward(np.asarray(dout), cache)
 
 
 def mlp_gradients(
@@ -212,6 +197,6 @@ def mlp_gradients(
     criterion = CrossEntropyLoss()
     logits, caches = model.forward(np.asarray(X, dtype=np.float64))  # (N, C)
     _, loss_cache = criterion.forward(logits, y)
-    model.backward(criterion.backward(loss_cache), caches)
+    model.backward(criterion.backward(1.0, loss_cache), caches)  # a fresh model: its grads start at 0
     g = model.grads  # torch layout: "0.weight" (H, D), "2.weight" (C, H)
     return {"W1": g["0.weight"].T.copy(), "b1": g["0.bias"].copy(), "W2": g["2.weight"].T.copy(), "b2": g["2.bias"].copy()}

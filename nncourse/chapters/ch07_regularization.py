@@ -22,6 +22,7 @@ from torch import nn
 from nncourse._validate import check_array
 from nncourse.data import Split, make_loader
 from nncourse.models.mlp import MLP
+from nncourse.scratch import functional as F
 from nncourse.train import History, accuracy, evaluate, fit
 
 
@@ -73,7 +74,7 @@ def dropout_forward(x: np.ndarray, p: float, mask: np.ndarray) -> np.ndarray:
 
 def _scale_kept(a: np.ndarray, p: float, mask: np.ndarray, name: str) -> np.ndarray:
     a, keep = _check_dropout(a, p, mask, name)
-    return np.where(keep, a * (1.0 / (1.0 - p)), 0.0).astype(a.dtype, copy=False)  # same shape as a
+    return F.dropout_forward(a, keep, p=float(p))[0]  # a * keep / (1 - p), same shape as a
 
 
 def dropout_backward(dout: np.ndarray, p: float, mask: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 Tasks (math convention ``Z = X @ W + b`` with ``W: (D_in, D_out)``): ``linear_forward``,
 ``linear_backward``, ``relu_backward``, ``softmax_cross_entropy_backward``, ``mlp_gradients``.
-References: ``nncourse.chapters.ch03_mlp_backprop``, which runs the ``nncourse.scratch`` layers.
+References: ``nncourse.chapters.ch03_mlp_backprop`` (math-convention wrappers of the
+``nncourse.scratch.functional`` kernels); ``softmax_cross_entropy_backward`` is ``functional.cross_entropy_grad``.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from nncourse.chapters import ch03_mlp_backprop as ref
 from nncourse.checks import Case, Exercise, Task
+from nncourse.scratch import functional as F
 
 EXERCISE_ID = "03_mlp_backprop"
 
@@ -90,7 +92,7 @@ EXERCISE = Exercise(
              lambda: _backward_cases(1, ((5, 3, 4), (1, 3, 2))), lambda: _backward_cases(101, ((7, 2, 6), (1, 4, 3), (3, 5, 8))),
              points=2, outputs=("dX", "dW", "db")),
         Task("relu_backward", ref.relu_backward, lambda: _relu_cases(2, (4, 5)), lambda: _relu_cases(102, (6, 3))),
-        Task("softmax_cross_entropy_backward", ref.softmax_cross_entropy_backward,
+        Task("softmax_cross_entropy_backward", F.cross_entropy_grad,
              lambda: _softmax_cases(3, 5, 3), lambda: _softmax_cases(103, 8, 3)),
         Task("mlp_gradients", ref.mlp_gradients,
              lambda: _mlp_cases(4, ((8, 3, 6, 4), (1, 2, 5, 3))), lambda: _mlp_cases(104, ((12, 2, 7, 3), (1, 4, 3, 2), (5, 6, 9, 4))),

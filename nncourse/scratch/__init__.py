@@ -1,25 +1,36 @@
 """Numpy reference layers, each the twin of the ``torch.nn`` module with the same name.
 
-Layers: ``out, cache = layer.forward(x)``; ``dx = layer.backward(dout, cache)`` (fills ``layer.grads``).
-Losses: ``loss, cache = criterion.forward(pred, target)``; ``dpred = criterion.backward(cache, dout=1.0)``.
+The contract (see ``nncourse.scratch.base``)::
+
+    out, cache = layer.forward(*inputs)
+    dx = layer.backward(dout, cache)        # adds parameter gradients into layer.grads
+    loss, cache = criterion.forward(pred, target)
+    dpred = criterion.backward(1.0, cache)  # dout defaults to 1.0: criterion.backward(cache=cache)
+
+The formulas are the stateless kernels of ``nncourse.scratch.functional``.
 """
 from __future__ import annotations
 
 from nncourse.scratch.activations import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nncourse.scratch.base import Cache, Layer
-from nncourse.scratch.batchnorm import BatchNorm1d
 from nncourse.scratch.dropout import Dropout
+from nncourse.scratch.embedding import Embedding
 from nncourse.scratch.linear import Linear
-from nncourse.scratch.losses import CrossEntropyLoss, MSELoss
+from nncourse.scratch.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from nncourse.scratch.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from nncourse.scratch.sequential import Sequential
 
 __all__ = [
+    "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
     "Cache",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "GELU",
     "Layer",
+    "LayerNorm",
     "Linear",
     "LogSoftmax",
     "MSELoss",

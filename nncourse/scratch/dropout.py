@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nncourse.scratch import functional as F
 from nncourse.scratch.base import Cache, Layer, make_rng
 
 
@@ -22,27 +23,26 @@ class Dropout(Layer):
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | int = 0) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0 <= p < 1:
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)):
+            raise TypeError(f"dropout probability p must be a number in [0, 1), got {type(p).__name__} {p!r}")
+        if not 0 <= p < 1:
             raise ValueError(f"dropout probability p must be in [0, 1), got {p!r}")
         self.p = float(p)
         self.rng = make_rng(rng)
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
-        x = self._input(x)
+        x = self._input("x", x)
         if not self.training:
-            return x.copy(), Cache(self, x.shape, mask=None, scale=1.0)
-        mask = self.rng.random(x.shape) >= self.p  # (same shape as x) True = kept, with probability 1 - p
-        scale = 1.0 / (1.0 - self.p)
-        out = np.where(mask, x * scale, 0).astype(x.dtype, copy=False)
-        return out, Cache(self, out.shape, mask=mask, scale=scale)
+            return x.copy(), Cache(self, x.shape, {"mask": None})
+        mask = self.rng.random(x.shape) >= self.p  # True = kept, with probability 1 - p
+        out, saved = F.dropout_forward(x, mask, p=self.p)
+        return out, Cache(self, out.shape, {**saved, "mask": mask})
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
         dout, cache = self._start_backward(dout, cache)
-        mask, scale = cache["mask"], cache["scale"]
-        if mask is None:  # evaluation mode: out = x, so dx = dout
+        if cache["mask"] is None:  # evaluation mode: out = x, so dx = dout
             return dout.copy()
-        # out = mask * x / (1 - p)  ->  d out / d x = mask / (1 - p)
-        return np.where(mask, dout * scale, 0).astype(dout.dtype, copy=False)
+        return F.dropout_backward(dout, cache)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

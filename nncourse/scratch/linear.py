@@ -6,25 +6,23 @@ from typing import Any
 
 import numpy as np
 
+from nncourse.scratch import functional as F
 from nncourse.scratch.base import Cache, Layer, check_float_dtype, check_positive_int, make_rng
 
 
 class Linear(Layer):
-    """Fully connected layer.
+    """Fully connected layer over the last axis.
 
     Args:
-        in_features: size of each input row.
-        out_features: size of each output row.
+        in_features: size of the last axis of the input.
+        out_features: size of the last axis of the output.
         bias: whether to add a learned bias.
         rng: seed or Generator for the initialisation (explicit; no global random state is used).
         dtype: dtype of the parameters (float64 by default).
 
-    Parameters (same names and shapes as torch):
-        weight: (out_features, in_features)
-        bias: (out_features,)
-
-    Initialisation matches torch's default in distribution: every entry is drawn from
-    ``U(-1/sqrt(in_features), 1/sqrt(in_features))``.
+    Parameters (names and shapes as torch): weight (out_features, in_features), bias (out_features,),
+    both drawn from ``U(-1/sqrt(in_features), 1/sqrt(in_features))`` like torch's default.
+    x: (*, in_features) -> out: (*, out_features), in x's dtype.
     """
 
     def __init__(
@@ -40,38 +38,30 @@ class Linear(Layer):
         self.in_features = check_positive_int("in_features", in_features)
         self.out_features = check_positive_int("out_features", out_features)
         if not isinstance(bias, bool):
-            raise ValueError(f"bias must be a bool, got {bias!r}")
+            raise TypeError(f"bias must be a bool, got {bias!r}")
         dt = check_float_dtype(dtype)
         gen = make_rng(rng)
         bound = 1.0 / math.sqrt(self.in_features)
-        self.params["weight"] = gen.uniform(-bound, bound, size=(self.out_features, self.in_features)).astype(dt)
+        self.add_param("weight", gen.uniform(-bound, bound, size=(self.out_features, self.in_features)).astype(dt))
         if bias:
-            self.params["bias"] = gen.uniform(-bound, bound, size=(self.out_features,)).astype(dt)
-        self.zero_grad()
+            self.add_param("bias", gen.uniform(-bound, bound, size=(self.out_features,)).astype(dt))
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
-        """x: (N, in_features) -> out: (N, out_features). The output keeps x's dtype."""
-        x = self._input(x, ("N", self.in_features))
-        w = self.params["weight"]
-        out = x @ w.T  # (N, in) @ (in, out) -> (N, out)
-        if "bias" in self.params:
-            out = out + self.params["bias"]  # bias (out,) broadcasts over the N rows
-        out = out.astype(x.dtype, copy=False)
-        return out, Cache(self, out.shape, x=x)
+        """x: (*, in_features) -> out: (*, out_features)."""
+        x = self._input("x", x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"x must have shape (*, {self.in_features}) (in_features last), got shape {x.shape}")
+        out, saved = F.linear_forward(x, self._params["weight"], self._params.get("bias"))
+        return out, Cache(self, out.shape, saved)
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
-        """dout: (N, out_features) -> dx: (N, in_features); fills grads['weight'] and grads['bias']."""
+        """dout: (*, out_features) -> dx: (*, in_features); adds to grads['weight'] and grads['bias']."""
         dout, cache = self._start_backward(dout, cache)
-        x = cache["x"]
-        w = self.params["weight"]
-        # out[n, o] = sum_i x[n, i] * w[o, i] + b[o], so
-        #   d out[n, o] / d w[o, i] = x[n, i]  ->  dW = dout.T @ x   (out, N) @ (N, in) -> (out, in)
-        #   d out[n, o] / d b[o]     = 1        ->  db = sum over the batch of dout      -> (out,)
-        #   d out[n, o] / d x[n, i] = w[o, i]  ->  dx = dout @ W     (N, out) @ (out, in) -> (N, in)
-        self._set_grad("weight", dout.T @ x)
-        if "bias" in self.params:
-            self._set_grad("bias", dout.sum(axis=0))
-        return (dout @ w).astype(x.dtype, copy=False)
+        dx, dweight, dbias = F.linear_backward(dout, cache)
+        self._accumulate("weight", dweight)
+        if dbias is not None:
+            self._accumulate("bias", dbias)
+        return dx
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={'bias' in self.params}"
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={'bias' in self._params}"
