@@ -26,7 +26,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     root = _root()
     solutions, exercises = Path(args.solutions or root / "solutions"), Path(args.exercises or root / "exercises")
     try:
-        paths = release(solutions, exercises, check=args.check)
+        paths = release(solutions, exercises, check=args.check, force=args.force)
     except ReleaseError as exc:
         print(f"release failed, nothing written: {exc}", file=sys.stderr)
         return 2
@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_doctor)
     p = sub.add_parser("release", help="write exercises/ from solutions/")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if exercises/ is out of date")
+    p.add_argument("--force", action="store_true", help="overwrite exercise files even if they hold someone's work")
     p.add_argument("--solutions", help="solutions folder (default: ./solutions)")
     p.add_argument("--exercises", help="exercises folder (default: ./exercises)")
     p.set_defaults(func=cmd_release)
