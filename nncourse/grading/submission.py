@@ -166,8 +166,8 @@ def _tampering(exercise: nbformat.NotebookNode, nb: nbformat.NotebookNode, answe
         submitted.setdefault(cell.get("id"), cell)
     edited = deleted = 0
     for cell in exercise.cells:
-        if cell.get("id") in answer_ids:
-            continue
+        if cell.get("id") in answer_ids or cell.cell_type != "code":
+            continue  # text cells cannot change a grade (the workspace copies rewrite their links)
         other = submitted.get(cell.get("id"))
         if other is None:
             deleted += 1
