@@ -119,7 +119,8 @@ def outside_answer_cells(fn: Callable[..., Any], scope: Scope) -> list[str] | No
         if not lines:
             return None
         defined |= bound_names("".join(lines))
-    visible = defined | scope.prelude_names | set(dir(builtins))
+    visible = defined | scope.answer_names | scope.prelude_names | set(dir(builtins))  # an answer name the grader
+    # always has: from its answer cell, or the reference in place of a failing prerequisite
     missing: list[str] = []
     seen: set[int] = set()
     todo = [fn.__code__]

@@ -174,23 +174,17 @@ class Checker:
         print(result)
 
     def run(self, task: Task, fn: Callable[..., Any]) -> CheckResult:
-        """Check ``fn`` as the grader will grade it: its helpers must live in the answer cells, and
-        prerequisites that do not pass are replaced by their reference for the check."""
-        from nncourse.answer_scope import describe_missing, exercise_scope, outside_answer_cells
-
-        scope = exercise_scope(self.exercise.id, self.exercise.prelude)
-        missing = outside_answer_cells(fn, scope) if scope is not None and callable(fn) else None
-        if missing:
-            return CheckResult(task.name, FAIL, describe_missing(missing, fn.__globals__, task.name))
+        """Check ``fn`` as the grader will grade it: prerequisites that do not pass are replaced by
+        their reference for the check, and everything ``fn`` uses must live in the answer cells."""
         namespace = getattr(fn, "__globals__", None)
-        failing = [name for name in task.requires if not self._prerequisite_passes(name, namespace)]
-        if not failing or namespace is None:
-            return run_task(task, fn, task.public_cases())
+        failing = [name for name in task.requires if not self._prerequisite_passes(name, namespace)] if namespace is not None else []
+        if not failing:
+            return self._run_graded(task, fn)
         saved = {name: namespace[name] for name in failing if name in namespace}
         try:
             for name in failing:
                 namespace[name] = self.exercise.task(name).reference
-            result = run_task(task, fn, task.public_cases())
+            result = self._run_graded(task, fn)
         finally:
             for name in failing:
                 namespace.pop(name, None)
@@ -199,12 +193,21 @@ class Checker:
         result.message += f" (checked with the reference {which} in place of yours, which does not pass yet: fix task {which} first)"
         return result
 
+    def _run_graded(self, task: Task, fn: Callable[..., Any]) -> CheckResult:
+        from nncourse.answer_scope import describe_missing, exercise_scope, outside_answer_cells
+
+        scope = exercise_scope(self.exercise.id, self.exercise.prelude)
+        missing = outside_answer_cells(fn, scope) if scope is not None and callable(fn) else None
+        if missing:
+            return CheckResult(task.name, FAIL, describe_missing(missing, fn.__globals__, task.name))
+        return run_task(task, fn, task.public_cases())
+
     def _prerequisite_passes(self, name: str, namespace: dict | None) -> bool:
-        """Run the prerequisite's public cases on the learner's current version (it may have changed
-        since its check ran); without it in sight, trust its latest check."""
+        """Check the prerequisite's current version as the grader would (it may have changed since
+        its own check ran); without it in sight, trust its latest check."""
         fn = (namespace or {}).get(name)
         if callable(fn):
-            return run_task(self.exercise.task(name), fn, self.exercise.task(name).public_cases()).passed
+            return self._run_graded(self.exercise.task(name), fn).passed
         return name in self.results and self.results[name].passed
 
     def summary(self) -> None:

@@ -161,3 +161,58 @@ def test_demo_cells_catch_the_error_and_name_the_task_to_fix(capsys):
         check.demo("dubble")
     with pytest.raises(KeyboardInterrupt), check.demo("double"):
         raise KeyboardInterrupt
+
+
+def _exercise_03_with_requires():
+    import dataclasses
+
+    from nncourse.checks import Checker, get_exercise
+
+    real = get_exercise("03_mlp_backprop")
+    tasks = [dataclasses.replace(t) for t in real.tasks]
+    tasks[-1] = dataclasses.replace(tasks[-1], requires=("linear_forward", "softmax_cross_entropy_backward"))
+    return Checker(Exercise(real.id, real.title, tasks, prelude=real.prelude))
+
+
+MLP_GRADIENTS = '''def mlp_gradients(X, y, W1, b1, W2, b2):
+    Z1 = linear_forward(X, W1, b1)
+    H = np.maximum(Z1, 0)
+    dZ2 = softmax_cross_entropy_backward(linear_forward(H, W2, b2), y)
+    dZ1 = (dZ2 @ W2.T) * (Z1 > 0)
+    return {"W1": X.T @ dZ1, "b1": dZ1.sum(0), "W2": H.T @ dZ2, "b2": dZ2.sum(0)}
+'''
+SOFTMAX = '''def softmax_cross_entropy_backward(logits, y):
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    P[np.arange(len(y)), y] -= 1
+    return P / len(y)
+'''
+
+
+def test_in_exercise_03_a_wrong_linear_forward_costs_only_its_own_task(capsys):
+    kernel = _notebook_03()
+    kernel.ns["check"] = _exercise_03_with_requires()
+    kernel.run("def linear_forward(X, W, b):\n    return X @ W - b")  # wrong sign
+    kernel.run(SOFTMAX)
+    kernel.run(MLP_GRADIENTS)
+    kernel.run("check('linear_forward', linear_forward)\ncheck('mlp_gradients', mlp_gradients)")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{FAIL} linear_forward: case ")
+    assert out[1] == (f"{PASS} mlp_gradients: all 2 cases pass (checked with the reference `linear_forward` in place of"
+                      " yours, which does not pass yet: fix task `linear_forward` first)")
+    kernel.run("def linear_forward(X, W, b):\n    return X @ W + b")
+    kernel.run("check('mlp_gradients', mlp_gradients)")
+    assert capsys.readouterr().out.strip() == f"{PASS} mlp_gradients: all 2 cases pass"
+
+
+def test_a_prerequisite_using_an_outside_helper_is_replaced_not_blamed_on_the_later_task(capsys):
+    kernel = _notebook_03()
+    kernel.ns["check"] = _exercise_03_with_requires()
+    kernel.run("def add_bias(Z, b):\n    return Z + b")  # an added cell
+    kernel.run("def linear_forward(X, W, b):\n    return add_bias(X @ W, b)")
+    kernel.run(SOFTMAX)
+    kernel.run(MLP_GRADIENTS)
+    kernel.run("check('mlp_gradients', mlp_gradients)")
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"{PASS} mlp_gradients: all 2 cases pass (checked with the reference `linear_forward`")
+    assert kernel.ns["linear_forward"].__code__.co_filename.startswith("/tmp/ipykernel_0/")  # restored
