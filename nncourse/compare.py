@@ -34,12 +34,12 @@ def compare(expected: Any, got: Any, *, rtol: float = 1e-6, atol: float = 1e-8, 
         return None
     if hasattr(got, "detach") and hasattr(got, "numpy"):  # a torch tensor is fine where an array is asked for
         got = got.detach().cpu().numpy()
-    if isinstance(expected, np.ndarray) and expected.ndim == 0:
-        expected = expected[()]  # a 0-d array is a number: accept a numpy scalar or a float for it
     if isinstance(got, np.ndarray) and got.ndim == 0 and not isinstance(expected, np.ndarray):
-        got = got[()]
+        got = got[()]  # a 0-d array where a number is expected is that number
     if isinstance(expected, np.ndarray):
         if not isinstance(got, np.ndarray):
+            if expected.ndim == 0 and isinstance(got, (int, float, np.generic)):  # a number is not a 0-d array
+                return f"{what} should be a 0-d numpy array (shape ()), got the number {_kind(got)}: np.asarray turns a number into one"
             return f"{what} should be a numpy array of shape {expected.shape}, got {_kind(got)}"
         if got.shape != expected.shape:
             return f"{what}: expected shape {expected.shape}, got {got.shape}"
@@ -54,6 +54,8 @@ def compare(expected: Any, got: Any, *, rtol: float = 1e-6, atol: float = 1e-8, 
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             where = f" at index {idx}" if idx else ""
             e_text, g_text = _pair(e64[idx], g64[idx])
+            if not idx:  # a 0-d array
+                return f"{what}: expected {e_text}, got {g_text}"
             return f"{what} differs{where}: expected {e_text}, got {g_text} ({int(bad.sum())} of {bad.size} entries differ)"
         return None
     if isinstance(expected, (bool, np.bool_)):

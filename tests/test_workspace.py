@@ -100,6 +100,9 @@ def test_workspace_command_and_a_workspace_exercise_grades_like_the_original(cou
     out = capsys.readouterr().out
     assert "note:" not in out  # the rewritten links are not "tampering"
     assert out.splitlines()[-1].startswith("score: 0/4 points")
+    monkeypatch.chdir(course / "workspace")  # from inside the workspace, the course is still found
+    assert main(["check", "exercises/exercise-01_perceptron.ipynb"]) == 1
+    assert capsys.readouterr().out.splitlines()[-1].startswith("score: 0/4 points")
 
 
 def test_gitignore_keeps_the_workspace_out_of_git():

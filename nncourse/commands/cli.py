@@ -9,7 +9,8 @@ from pathlib import Path
 def _root() -> Path:
     """The course folder: the current directory if it holds the course, else the package's parent."""
     here = Path.cwd()
-    if (here / "solutions").is_dir() or (here / "notebooks").is_dir():
+    is_workspace = (here / ".nncourse-workspace.json").exists()  # a learner's workspace has solutions/ too
+    if ((here / "solutions").is_dir() or (here / "notebooks").is_dir()) and not is_workspace:
         return here
     return Path(__file__).resolve().parents[2]
 
