@@ -39,7 +39,7 @@ def compare(expected: Any, got: Any, *, rtol: float = 1e-6, atol: float = 1e-8, 
     if isinstance(expected, np.ndarray):
         if not isinstance(got, np.ndarray):
             if expected.ndim == 0 and isinstance(got, (int, float, np.generic)):  # a number is not a 0-d array
-                return f"{what} should be a 0-d numpy array (shape ()), got the number {_kind(got)}: np.asarray turns a number into one"
+                return f"{what} should be a 0-d numpy array (shape ()), got a number, {_kind(got)}: np.asarray turns a number into one"
             return f"{what} should be a numpy array of shape {expected.shape}, got {_kind(got)}"
         if got.shape != expected.shape:
             return f"{what}: expected shape {expected.shape}, got {got.shape}"

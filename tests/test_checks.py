@@ -84,7 +84,7 @@ def test_unknown_exercise_is_a_clear_error():
     "expected, got, message",
     [
         (np.array(2.0), np.float64(2.0),
-         "result should be a 0-d numpy array (shape ()), got the number numpy float64 2.0: np.asarray turns a number into one"),
+         "result should be a 0-d numpy array (shape ()), got a number, numpy float64 2.0: np.asarray turns a number into one"),
         (np.array(2.0), np.array(3.0), "result: expected 2, got 3"),
         (1.5, np.array([1.5, 2.0]), "result should be a number, got array of shape (2,) (dtype float64)"),
         (np.ones(3), np.float64(1.0), "result should be a numpy array of shape (3,), got numpy float64 1.0"),
