@@ -107,3 +107,11 @@ def test_workspace_command_and_a_workspace_exercise_grades_like_the_original(cou
 
 def test_gitignore_keeps_the_workspace_out_of_git():
     assert "workspace/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_a_submitted_workspace_copy_is_named_after_its_folder_like_the_original():
+    from nncourse.checks import EXERCISES
+    from nncourse.grading.submission import student_name
+
+    assert student_name(Path("alice/exercise-01_perceptron.ipynb"), set(EXERCISES)) == "alice"
+    assert student_name(Path("bob/01_perceptron.ipynb"), set(EXERCISES)) == "bob"
