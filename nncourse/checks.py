@@ -16,6 +16,7 @@ import copy
 import importlib
 import traceback
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, Callable
 
 from nncourse.compare import _kind, compare
@@ -246,7 +247,7 @@ class Demo:
     def __enter__(self) -> Demo:
         return self
 
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
         if exc is None or not isinstance(exc, Exception):
             return False  # no error, or KeyboardInterrupt / SystemExit: let it through
         names = [t.name for t in self.checker.exercise.tasks]

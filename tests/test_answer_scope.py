@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from nncourse.checks import FAIL, PASS, TODO, Case, Exercise, Task, checker
+from nncourse.checks import FAIL, PASS, TODO, Case, Exercise, Task
 
 _cells = count()
 
@@ -98,7 +98,7 @@ def test_a_real_kernel_names_the_helper_too(tmp_path: Path):
 
 
 def _toy_exercise(requires: tuple[str, ...] = ("double",)) -> Exercise:
-    cases = lambda: [Case("one", (np.arange(3.0),))]  # noqa: E731
+    cases = lambda: [Case("one", (np.arange(3.0),))]
     return Exercise("toy", "toy", [
         Task("double", lambda x: 2 * x, cases, cases),
         Task("quadruple", lambda x: 4 * x, cases, cases, points=2, requires=requires),

@@ -1,7 +1,6 @@
 """`nncourse check` and `nncourse progress`: points, wrong apart from to do, exit codes, lectures refused."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import nbformat
