@@ -1,11 +1,13 @@
 # nncourse: two commands.
-#   make lab    set up (first time only) and open the course in JupyterLab
+#   make lab    set up (first time only), copy the notebooks into your workspace/ (first time; later
+#               only new versions of what you never changed) and open it in JupyterLab
 #   make test   set up (first time only) and run every test: unit tests, strict nbval, exercises
+# Authors: `make lab-authors` opens the tracked notebooks themselves (notebooks/, exercises/, solutions/).
 #
 # Set-up creates .venv with the interpreter in $(PYTHON) and installs the course in editable mode.
 # The torch build is pinned in constraints.txt. To force PyTorch's CPU-only wheels on a machine
 # where pip would pick a CUDA build, pass their index, e.g.
-#   make lab TORCH_PIP_ARGS="--index-url <PyTorch CPU wheel index>"
+#   make lab TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,10 +16,13 @@ STAMP := $(VENV)/.nncourse-installed
 TORCH_PIP_ARGS ?=
 PYTEST_ARGS ?=
 LAB_ARGS ?=
+WORKSPACE ?= workspace
+# JupyterLab settings the course's environment uses (the news pop-up off): labconfig/overrides.json
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 # JupyterLab refuses to run as root unless told; only add the flag when we are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test setup doctor release refresh benchmark clean
+.PHONY: lab lab-authors workspace progress test setup doctor release refresh benchmark clean
 
 setup: $(STAMP)
 
@@ -29,8 +34,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nncourse)" >/dev/null
 	@touch $(STAMP)
 
-lab: $(STAMP)
+$(LAB_SETTINGS): labconfig/overrides.json | $(STAMP)
+	@mkdir -p $(dir $@)
+	@cp labconfig/overrides.json $@
+
+workspace: $(STAMP)
+	$(BIN)/nncourse workspace --path $(WORKSPACE)
+
+lab: $(STAMP) $(LAB_SETTINGS)
+	@$(BIN)/nncourse workspace --quiet --path $(WORKSPACE)
+	$(BIN)/jupyter lab --notebook-dir=$(WORKSPACE) $(ROOT_FLAG) $(LAB_ARGS)
+
+lab-authors: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)
+
+progress: $(STAMP)
+	$(BIN)/nncourse progress --workspace $(WORKSPACE)
 
 # pytest exit code 5 means "no tests collected": report it as a failure with a clear message.
 test: $(STAMP)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import copy
 import importlib
+import traceback
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, Callable
 
-import numpy as np
-
+from nncourse.compare import _kind, compare
 from nncourse.exercises import EXERCISES  # the static registry: imports no exercise, no torch
 
 PASS, FAIL, TODO = "✓", "✗", "…"
@@ -59,6 +60,10 @@ class Task:
     substitutable: bool = False
     """When the learner's version fails, the grader answers later calls to it with the reference
     (for cheap functions that later tasks call, e.g. a single update step)."""
+    requires: tuple[str, ...] = ()
+    """Earlier tasks whose functions this task's function calls. When one of them does not pass, the
+    check names it and runs this task with the reference in its place, so one bug costs one task;
+    ``Exercise`` marks every required task ``substitutable``, so the grader does the same."""
 
     def check_one(self, case: Case, got: Any) -> str | None:
         expected = self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
@@ -86,77 +91,6 @@ class CheckResult:
 
     def __str__(self) -> str:
         return f"{self.status} {self.task}: {self.message}"
-
-
-def compare(expected: Any, got: Any, *, rtol: float = 1e-6, atol: float = 1e-8, what: str = "result") -> str | None:
-    """``None`` when ``got`` matches ``expected``, else a message saying what differs and where.
-
-    Arrays: type, shape, then the first element outside ``atol + rtol * |expected|``. Tuples and
-    lists: length, then element by element; dicts: keys, then value by value. Numbers: within tolerance; bools and ints exactly.
-    """
-    if isinstance(expected, dict):
-        if not isinstance(got, dict):
-            return f"{what} should be a dict with keys {sorted(expected)}, got {_kind(got)}"
-        if set(got) != set(expected):
-            return f"{what} should have keys {sorted(expected)}, got {sorted(got, key=str)}"
-        for key in expected:
-            msg = compare(expected[key], got[key], rtol=rtol, atol=atol, what=f"{what}[{key!r}]")
-            if msg:
-                return msg
-        return None
-    if isinstance(expected, (tuple, list)):
-        if not isinstance(got, (tuple, list)):
-            return f"{what} should be a {type(expected).__name__} of {len(expected)} items, got {_kind(got)}"
-        if len(got) != len(expected):
-            return f"{what} should have {len(expected)} items, got {len(got)}"
-        for i, (e, g) in enumerate(zip(expected, got)):
-            msg = compare(e, g, rtol=rtol, atol=atol, what=f"{what}[{i}]")
-            if msg:
-                return msg
-        return None
-    if isinstance(expected, np.ndarray):
-        if hasattr(got, "detach"):  # a torch tensor is fine where an array is asked for
-            got = got.detach().cpu().numpy()
-        if not isinstance(got, np.ndarray):
-            return f"{what} should be a numpy array of shape {expected.shape}, got {_kind(got)}"
-        if got.shape != expected.shape:
-            return f"{what}: expected shape {expected.shape}, got {got.shape}"
-        if got.dtype.kind not in "biuf" or (expected.dtype.kind in "biu" and got.dtype.kind == "f" and not np.all(np.mod(got, 1) == 0)):
-            return f"{what}: expected dtype {expected.dtype}, got {got.dtype}"
-        e64, g64 = expected.astype(np.float64), got.astype(np.float64)
-        if np.isnan(g64).any() and not np.isnan(e64).any():
-            idx = tuple(int(i) for i in np.argwhere(np.isnan(g64))[0])
-            return f"{what} contains NaN, first at index {idx}"
-        bad = ~np.isclose(g64, e64, rtol=rtol, atol=atol, equal_nan=True)
-        if bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            where = f" at index {idx}" if idx else ""
-            return f"{what} differs{where}: expected {_num(e64[idx])}, got {_num(g64[idx])} ({int(bad.sum())} of {bad.size} entries differ)"
-        return None
-    if isinstance(expected, (bool, np.bool_)):
-        if not isinstance(got, (bool, np.bool_)):
-            return f"{what} should be True or False, got {_kind(got)}"
-        return None if bool(got) == bool(expected) else f"{what}: expected {bool(expected)}, got {bool(got)}"
-    if isinstance(expected, (int, np.integer)):
-        if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
-            return f"{what} should be an int, got {_kind(got)}"
-        return None if int(got) == int(expected) else f"{what}: expected {int(expected)}, got {int(got)}"
-    if isinstance(expected, (float, np.floating)):
-        if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
-            return f"{what} should be a number, got {_kind(got)}"
-        if np.isclose(float(got), float(expected), rtol=rtol, atol=atol):
-            return None
-        return f"{what}: expected {_num(expected)}, got {_num(got)}"
-    return None if got == expected else f"{what}: expected {expected!r}, got {got!r}"
-
-
-def _kind(value: Any) -> str:
-    shape = getattr(value, "shape", None)
-    return f"{type(value).__name__} of shape {tuple(shape)}" if shape is not None else f"{type(value).__name__} {value!r:.60}"
-
-
-def _num(x: Any) -> str:
-    return f"{float(x):.6g}"
 
 
 def run_task(task: Task, fn: Callable[..., Any], cases: list[Case]) -> CheckResult:
@@ -189,11 +123,24 @@ class Exercise:
     imports: tuple[str, ...] = ()
     """Heavy modules (e.g. ``"torch"``) the grading worker imports before its limits apply."""
 
+    def __post_init__(self) -> None:
+        earlier: set[str] = set()
+        for task in self.tasks:
+            for name in task.requires:
+                if name not in earlier:
+                    raise ValueError(f"exercise {self.id}: task {task.name!r} requires {name!r}, which is not an earlier task")
+                self.task(name).substitutable = True  # the grader substitutes the reference for it too
+            earlier.add(task.name)
+
     def task(self, name: str) -> Task:
         for t in self.tasks:
             if t.name == name:
                 return t
         raise KeyError(f"exercise {self.id} has no task {name!r}; tasks: {[t.name for t in self.tasks]}")
+
+    @property
+    def max_points(self) -> int:
+        return sum(t.points for t in self.tasks)
 
 
 def get_exercise(exercise_id: str) -> Exercise:
@@ -203,6 +150,11 @@ def get_exercise(exercise_id: str) -> Exercise:
     if exercise.id != exercise_id:
         raise RuntimeError(f"{EXERCISES[exercise_id]} declares EXERCISE_ID {exercise_id!r} but EXERCISE.id {exercise.id!r}")
     return exercise
+
+
+def points(n: float) -> str:
+    """``1 point``, ``2 points``, ``1.5 points``: the one unit of scores, in notebooks and on the CLI."""
+    return f"{n:g} point{'' if n == 1 else 's'}"
 
 
 class Checker:
@@ -218,19 +170,104 @@ class Checker:
         except KeyError as exc:
             print(f"{FAIL} {exc.args[0]}")
             return
-        result = run_task(task, fn, task.public_cases())
+        result = self.run(task, fn)
         self.results[task_name] = result
         print(result)
 
+    def run(self, task: Task, fn: Callable[..., Any]) -> CheckResult:
+        """Check ``fn`` as the grader will grade it: prerequisites that do not pass are replaced by
+        their reference for the check, and everything ``fn`` uses must live in the answer cells."""
+        namespace = getattr(fn, "__globals__", None)
+        failing = [name for name in task.requires if not self._prerequisite_passes(name, namespace)] if namespace is not None else []
+        if not failing:
+            return self._run_graded(task, fn)
+        saved = {name: namespace[name] for name in failing if name in namespace}
+        try:
+            for name in failing:
+                namespace[name] = self.exercise.task(name).reference
+            result = self._run_graded(task, fn)
+        finally:
+            for name in failing:
+                namespace.pop(name, None)
+            namespace.update(saved)
+        which = ", ".join(f"`{n}`" for n in failing)
+        result.message += f" (checked with the reference {which} in place of yours, which does not pass yet: fix task {which} first)"
+        return result
+
+    def _run_graded(self, task: Task, fn: Callable[..., Any]) -> CheckResult:
+        from nncourse.answer_scope import describe_missing, exercise_scope, outside_answer_cells
+
+        scope = exercise_scope(self.exercise.id, self.exercise.prelude)
+        missing = outside_answer_cells(fn, scope) if scope is not None and callable(fn) else None
+        if missing:
+            return CheckResult(task.name, FAIL, describe_missing(missing, fn.__globals__, task.name))
+        return run_task(task, fn, task.public_cases())
+
+    def _prerequisite_passes(self, name: str, namespace: dict | None) -> bool:
+        """Check the prerequisite's current version as the grader would (it may have changed since
+        its own check ran); without it in sight, trust its latest check."""
+        fn = (namespace or {}).get(name)
+        if callable(fn):
+            return self._run_graded(self.exercise.task(name), fn).passed
+        return name in self.results and self.results[name].passed
+
     def summary(self) -> None:
-        """Print ``k/n tasks pass`` and which are left."""
-        names = [t.name for t in self.exercise.tasks]
-        done = [n for n in names if n in self.results and self.results[n].passed]
-        left = [n for n in names if n not in done]
-        tail = f"; still to do: {', '.join(left)}" if left else " — well done!"
-        print(f"{len(done)}/{len(names)} tasks pass{tail}")
+        """Print the score in points, then which tasks are wrong and which are still to do."""
+        tasks = self.exercise.tasks
+        score = sum(t.points for t in tasks if t.name in self.results and self.results[t.name].passed)
+        wrong = [t.name for t in tasks if t.name in self.results and self.results[t.name].status == FAIL]
+        todo = [t.name for t in tasks if t.name not in self.results or self.results[t.name].status == TODO]
+        line = f"score: {score:g}/{points(self.exercise.max_points)}"
+        if wrong:
+            line += f"; {FAIL} wrong: {', '.join(wrong)}"
+        if todo:
+            line += f"; {TODO} still to do: {', '.join(todo)}"
+        print(line if wrong or todo else f"{line} — well done!")
+
+    def demo(self, *task_names: str) -> Demo:
+        """A context manager for a "Try it" cell that runs the learner's code::
+
+            with check.demo("mlp_gradients"):
+                ...  # code that calls the learner's functions
+
+        Any exception in the block is caught and reported in one line that names the task to fix,
+        so Run All reaches the score. ``task_names``: the tasks whose functions the block uses.
+        """
+        for name in task_names:
+            self.exercise.task(name)  # a typo in a course notebook is the author's error: raise
+        return Demo(self, task_names)
+
+
+class Demo:
+    """See ``Checker.demo``."""
+
+    def __init__(self, checker: Checker, task_names: tuple[str, ...]) -> None:
+        self.checker, self.task_names = checker, task_names
+
+    def __enter__(self) -> Demo:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False  # no error, or KeyboardInterrupt / SystemExit: let it through
+        names = [t.name for t in self.checker.exercise.tasks]
+        raised_in = [f.f_code.co_name for f, _ in traceback.walk_tb(tb)  # the learner's functions, not the references
+                     if f.f_code.co_name in names and f.f_globals.get("__name__") == "__main__"]
+        culprit = raised_in[-1] if raised_in else None
+        not_passing = [n for n in self.task_names if n not in self.checker.results or not self.checker.results[n].passed]
+        if isinstance(exc, NotImplementedError):
+            task = culprit or (not_passing or list(self.task_names) or ["an earlier task"])[0]
+            print(f"{TODO} this cell waits for task `{task}` (not implemented yet)")
+            return True
+        task = culprit or (not_passing or list(self.task_names) or ["an earlier task"])[0]
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"{FAIL} this cell stopped: {type(exc).__name__}: {text[:200]} — fix task `{task}` (its check above says what is wrong)")
+        return True
 
 
 def checker(exercise_id: str) -> Checker:
     """The ``check`` callable for the exercise notebook ``exercise_id`` (e.g. ``"01_perceptron"``)."""
     return Checker(get_exercise(exercise_id))
+
+
+__all__ = ["FAIL", "PASS", "TODO", "Case", "CheckResult", "Checker", "Demo", "Exercise", "Task", "checker", "compare", "get_exercise", "points", "run_task"]

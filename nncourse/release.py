@@ -107,13 +107,31 @@ def _write(nb: NotebookNode) -> str:
     return nbformat.writes(nb, version=NB_VERSION) + "\n"
 
 
-def release(solutions: Path, exercises: Path, check: bool = False) -> list[Path]:
+STUB = "raise NotImplementedError("
+
+
+def learner_work(existing: NotebookNode, released: NotebookNode) -> list[str]:
+    """Signs that an exercise file holds someone's work, which releasing over it would destroy:
+    saved outputs (it was run), or an answer cell whose stub was replaced by code. An author's
+    change to a solution never does either, so it is released without asking."""
+    signs = []
+    if any(c.cell_type == "code" and (c.get("outputs") or c.get("execution_count")) for c in existing.cells):
+        signs.append("it has saved outputs (it was run)")
+    stubs = {c.get("id"): c.source.count(STUB) for c in released.cells if c.cell_type == "code" and STUB in c.source}
+    answered = [c.get("id") for c in existing.cells if c.get("id") in stubs and c.source.count(STUB) < stubs[c.get("id")]]
+    if answered:
+        signs.append(f"{len(answered)} answer cell{'s' if len(answered) > 1 else ''} hold{'' if len(answered) > 1 else 's'} code in place of the stub")
+    return signs
+
+
+def release(solutions: Path, exercises: Path, check: bool = False, force: bool = False) -> list[Path]:
     """Release every ``solutions/*.ipynb`` into ``exercises/``.
 
     Every notebook is converted before anything is written, so one bad marker writes nothing.
     With ``check=True`` nothing is written; returns the exercise files that are missing or differ
     from what release would write (plus stray exercise files with no solution). Otherwise returns
-    the files written.
+    the files written. An exercise file that differs and holds someone's work (``learner_work``)
+    is not overwritten: ``ReleaseError`` names it and nothing is written, unless ``force=True``.
     """
     sources = sorted(Path(solutions).glob("*.ipynb"))
     if not sources:
@@ -129,6 +147,21 @@ def release(solutions: Path, exercises: Path, check: bool = False) -> list[Path]
         stale = [p for p, text in rendered.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
         stray = [p for p in sorted(Path(exercises).glob("*.ipynb")) if p not in rendered]
         return stale + stray
+    if not force:
+        refused = []
+        for path, text in rendered.items():
+            if path.exists() and path.read_text(encoding="utf-8") != text:
+                try:
+                    signs = learner_work(nbformat.read(path, as_version=NB_VERSION), nbformat.reads(text, as_version=NB_VERSION))
+                except Exception:  # noqa: BLE001 - an unreadable file is someone's file too
+                    signs = ["it is not a notebook release can read"]
+                if signs:
+                    refused.append(f"{path}: {'; '.join(signs)}")
+        if refused:
+            raise ReleaseError(
+                "these exercise files hold work that release would overwrite:\n  " + "\n  ".join(refused)
+                + "\nLearners: work in workspace/ (`nncourse workspace`), never in exercises/. Authors: pass --force to overwrite."
+            )
     Path(exercises).mkdir(parents=True, exist_ok=True)
     for path, text in rendered.items():
         path.write_text(text, encoding="utf-8")

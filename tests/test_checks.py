@@ -72,9 +72,30 @@ def test_checker_prints_and_summarises(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{FAIL} exercise 01_perceptron has no task 'no_such_task'")
     assert out[1] == f"{PASS} predict: all 3 cases pass"
-    assert out[2] == "1/3 tasks pass; still to do: update, train_perceptron"
+    assert out[2] == "score: 1/4 points; … still to do: update, train_perceptron"
 
 
 def test_unknown_exercise_is_a_clear_error():
     with pytest.raises(KeyError, match="unknown exercise '99_nothing'"):
         checker("99_nothing")
+
+
+@pytest.mark.parametrize(
+    "expected, got, message",
+    [
+        (np.array(2.0), np.float64(2.0),
+         "result should be a 0-d numpy array (shape ()), got a number, numpy float64 2.0: np.asarray turns a number into one"),
+        (np.array(2.0), np.array(3.0), "result: expected 2, got 3"),
+        (1.5, np.array([1.5, 2.0]), "result should be a number, got array of shape (2,) (dtype float64)"),
+        (np.ones(3), np.float64(1.0), "result should be a numpy array of shape (3,), got numpy float64 1.0"),
+        (1234567.0, 1234569.0, "result: expected 1234567, got 1234569"),  # digits until the two differ
+        (np.array([100.0]), np.array([100.0002]), "result differs at index (0,): expected 100, got 100.0002 (1 of 1 entries differ)"),
+    ],
+)
+def test_messages_never_contradict_themselves_and_show_the_difference(expected, got, message):
+    assert compare(expected, got) == message
+
+
+def test_zero_d_results_pass_where_a_number_is_expected():
+    assert compare(2.0, np.array(2.0)) is None
+    assert compare(np.float64(2.0), torch.tensor(2.0, dtype=torch.float64)) is None

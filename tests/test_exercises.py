@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nncourse.checks import EXERCISES, get_exercise, run_task
+from nncourse.checks import EXERCISES, get_exercise, points, run_task
 from nncourse.commands.refresh import execute_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ def test_blank_exercise_runs_top_to_bottom_and_reports_every_task_as_not_impleme
     tasks = get_exercise(path.stem).tasks
     for task in tasks:
         assert f"… {task.name}: not implemented yet" in out
-    assert f"0/{len(tasks)} tasks pass" in out
+    assert f"score: 0/{points(get_exercise(path.stem).max_points)}; … still to do: {', '.join(t.name for t in tasks)}" in out
     assert "✓" not in out and "✗" not in out
 
 
@@ -63,4 +63,4 @@ def test_a_wrong_answer_in_the_notebook_gets_a_cross_with_an_actionable_message(
     assert "hint: z = 0 exactly gives class 0" in out
     assert "✗ update: case 'correct example: no change': w differs at index (0,)" in out
     assert "… train_perceptron: not implemented yet" in out
-    assert "0/3 tasks pass; still to do: predict, update, train_perceptron" in out
+    assert "score: 0/4 points; ✗ wrong: predict, update; … still to do: train_perceptron" in out  # wrong apart from to do

@@ -189,9 +189,9 @@ def test_grade_folder_writes_every_output_resumes_and_is_idempotent(tmp_path: Pa
 
 def test_check_and_grade_command_line(tmp_path: Path, capsys):
     path = _submission(tmp_path, "ivy_01_perceptron.ipynb", {**GOOD, "predict": WRONG_PREDICT})
-    assert main(["check", str(path)]) == 0
+    assert main(["check", str(path)]) == 1  # a task fails: non-zero, like a test runner
     out = capsys.readouterr().out
-    assert "✗ predict:" in out and "✓ update: all 4 cases pass" in out and "score: 3 / 4" in out
+    assert "✗ predict (1 point):" in out and "✓ update (1 point): all 4 cases pass" in out and "score: 3/4 points" in out
     assert main(["grade", str(path), "--out", str(tmp_path / "out"), "--task-timeout", "3"]) == 0
     assert "graded 1 submissions" in capsys.readouterr().out
 

@@ -1,4 +1,4 @@
-"""`make lab` serves the course: JupyterLab answers on its port and lists the notebooks."""
+"""`make lab` serves the learner's workspace: JupyterLab answers on its port, lists the copies, news pop-up off."""
 from __future__ import annotations
 
 import json
@@ -26,7 +26,7 @@ def test_make_lab_serves_the_course(tmp_path: Path):
     args = f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.token=test-token --ServerApp.port_retries=0"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
     proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env,
+        ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}", f"WORKSPACE={tmp_path / 'workspace'}"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -35,12 +35,15 @@ def test_make_lab_serves_the_course(tmp_path: Path):
         while time.monotonic() < deadline and listing is None:
             assert proc.poll() is None, f"make lab exited with {proc.returncode}"
             try:
-                listing = _get(f"{base}/api/contents/notebooks?token=test-token")
+                listing = _get(f"{base}/api/contents/lectures?token=test-token")
             except OSError:
                 time.sleep(0.5)
         assert listing is not None, "JupyterLab did not answer within 60 s"
         names = {item["name"] for item in listing["content"]}
-        assert {"00_welcome.ipynb", "01_perceptron.ipynb"} <= names
+        assert {"lecture-00_welcome.ipynb", "lecture-01_perceptron.ipynb"} <= names
+        assert (tmp_path / "workspace" / "exercises" / "exercise-01_perceptron.ipynb").exists()
+        news = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token=test-token")
+        assert news["schema"]["properties"]["fetchNews"]["default"] == "false"  # labconfig/overrides.json
         with urllib.request.urlopen(f"{base}/lab?token=test-token", timeout=5) as page:
             assert page.status == 200 and b"JupyterLab" in page.read()
     finally:

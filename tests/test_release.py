@@ -102,3 +102,36 @@ def test_a_notebook_without_any_region_or_unreadable_is_refused(tmp_path: Path):
     (tmp_path / "broken.ipynb").write_text("{not json")
     with pytest.raises(ReleaseError, match="broken.ipynb: cannot read notebook"):
         release(tmp_path, tmp_path / "out")
+
+
+def _released(tmp_path: Path) -> tuple[Path, Path]:
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    solutions.mkdir()
+    nbformat.write(_solution(GOOD), solutions / "01_good.ipynb")
+    assert main(["release", "--solutions", str(solutions), "--exercises", str(exercises)]) == 0
+    return solutions, exercises
+
+
+def test_release_refuses_to_overwrite_an_answered_or_run_exercise_unless_forced(tmp_path: Path, capsys):
+    solutions, exercises = _released(tmp_path)
+    target = exercises / "01_good.ipynb"
+    mine = nbformat.read(target, as_version=4)
+    mine.cells[1].source = "def f(x):\n    return 2 * x  # my answer"
+    mine.cells[1].outputs = [nbformat.v4.new_output("stream", text="kept")]
+    mine.cells[1].execution_count = 1
+    nbformat.write(mine, target)
+    before = target.read_text()
+    code = main(["release", "--solutions", str(solutions), "--exercises", str(exercises)])
+    err = capsys.readouterr().err
+    assert code == 2 and target.read_text() == before  # nothing lost
+    assert "01_good.ipynb: it has saved outputs (it was run); 1 answer cell holds code in place of the stub" in err
+    assert "pass --force" in err and "workspace" in err
+    assert main(["release", "--force", "--solutions", str(solutions), "--exercises", str(exercises)]) == 0
+    assert "my answer" not in target.read_text() and release(solutions, exercises, check=True) == []
+
+
+def test_release_updates_an_untouched_exercise_when_the_solution_changes(tmp_path: Path):
+    solutions, exercises = _released(tmp_path)
+    nbformat.write(_solution(GOOD.replace("double it", "twice x")), solutions / "01_good.ipynb")
+    assert release(solutions, exercises) == [exercises / "01_good.ipynb"]
+    assert "twice x" in (exercises / "01_good.ipynb").read_text()

@@ -1,4 +1,4 @@
-"""The ``nncourse`` command line: ``doctor``, ``release``, ``refresh``, ``check``, ``grade``."""
+"""The ``nncourse`` command line: ``doctor``, ``release``, ``refresh``, ``check``, ``grade``, ``workspace``, ``progress``."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,8 @@ from pathlib import Path
 def _root() -> Path:
     """The course folder: the current directory if it holds the course, else the package's parent."""
     here = Path.cwd()
-    if (here / "solutions").is_dir() or (here / "notebooks").is_dir():
+    is_workspace = (here / ".nncourse-workspace.json").exists()  # a learner's workspace has solutions/ too
+    if ((here / "solutions").is_dir() or (here / "notebooks").is_dir()) and not is_workspace:
         return here
     return Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     root = _root()
     solutions, exercises = Path(args.solutions or root / "solutions"), Path(args.exercises or root / "exercises")
     try:
-        paths = release(solutions, exercises, check=args.check)
+        paths = release(solutions, exercises, check=args.check, force=args.force)
     except ReleaseError as exc:
         print(f"release failed, nothing written: {exc}", file=sys.stderr)
         return 2
@@ -54,20 +55,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from nncourse.checks import FAIL, PASS, TODO
-    from nncourse.grading.gradebook import grade_submission
+    from nncourse.commands.progress import run_check
 
-    record = grade_submission(Path(args.notebook), _root(), exercise_id=args.exercise, public=True)
-    if record["error"]:
-        print(f"{FAIL} {record['error']}")
-        return 1
-    marks = {"pass": PASS, "todo": TODO}
-    for task in record["tasks"]:
-        print(f"{marks.get(task['status'], FAIL)} {task['name']}: {task['message']}")
-    for note in record["cell_errors"] + record["notes"]:
-        print(f"  note: {note}")
-    print(f"score: {record['score']:g} / {record['max_score']:g} (public checks; grading uses other cases)")
-    return 0
+    return run_check(Path(args.notebook), _root(), exercise_id=args.exercise)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -93,6 +83,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from nncourse.commands.workspace import run_workspace
+
+    return run_workspace(_root(), Path(args.path) if args.path else None, quiet=args.quiet)
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from nncourse.commands.progress import progress
+
+    progress(_root(), Path(args.workspace) if args.workspace else None)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nncourse", description="The neural-networks course's command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_doctor)
     p = sub.add_parser("release", help="write exercises/ from solutions/")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if exercises/ is out of date")
+    p.add_argument("--force", action="store_true", help="overwrite exercise files even if they hold someone's work")
     p.add_argument("--solutions", help="solutions folder (default: ./solutions)")
     p.add_argument("--exercises", help="exercises folder (default: ./exercises)")
     p.set_defaults(func=cmd_release)
@@ -107,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebooks", nargs="*", help="notebooks to refresh (default: notebooks/ and solutions/)")
     p.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     p.set_defaults(func=cmd_refresh)
-    p = sub.add_parser("check", help="run your exercise notebook's checks and print a score")
+    p = sub.add_parser("check", help="grade your exercise notebook on the public cases (exit 0: all pass, 1: wrong or to do, 2: not an exercise)")
     p.add_argument("notebook")
     p.add_argument("--exercise", help="exercise id, e.g. 01_perceptron (default: from the file name)")
     p.set_defaults(func=cmd_check)
@@ -121,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory-mb", type=int, default=1024, help="memory per submission beyond start-up")
     p.add_argument("--selftest", action="store_true", help="prove solutions score 100%%, blanks and attacks 0%%")
     p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("workspace", help="make or update your own copies of the notebooks (workspace/); never overwrites your changes")
+    p.add_argument("--path", help="workspace folder (default: ./workspace)")
+    p.add_argument("--quiet", action="store_true", help="only say what changed in bulk, and which new versions are offered")
+    p.set_defaults(func=cmd_workspace)
+    p = sub.add_parser("progress", help="a table of every exercise in your workspace: score in points, tasks wrong and to do")
+    p.add_argument("--workspace", help="workspace folder (default: ./workspace)")
+    p.set_defaults(func=cmd_progress)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import platform
 import sys
+from pathlib import Path
 
 REQUIRED = ("numpy", "torch", "matplotlib", "sklearn", "tqdm", "ipywidgets", "ipykernel", "jupyterlab", "nbformat", "nbclient")
 OPTIONAL = ("nbval", "pytest", "xdist")
@@ -38,6 +39,9 @@ def run_doctor(out=print) -> int:
         out(f"torch build CUDA {cuda}; device {get_device()}; threads {torch.get_num_threads()}")
     if _version("sklearn") is not None and _version("torch") is not None:
         problems += _check_data(out)
+    kernel_problem = check_kernel(out=out)
+    if kernel_problem:
+        problems.append(kernel_problem)
     if problems:
         out("\nNOT READY:")
         for p in problems:
@@ -65,3 +69,41 @@ def _check_data(out) -> list[str]:
             problems.append(f"toy data set {name} failed: {type(exc).__name__}: {exc}")
     out(f"data          toy sets {', '.join(TOY_SETS)} ok" if not problems else "data        toy sets: see below")
     return problems
+
+
+PYTHON_NAMES = {"python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"}
+"""Names Jupyter replaces by its own interpreter when it starts a kernel."""
+
+
+def _same_environment(python: str) -> bool:
+    if python in PYTHON_NAMES:
+        return True
+    try:
+        # <prefix>/bin/python -> <prefix>; not the symlink's target: every venv links to the same system python
+        return Path(python).absolute().parent.parent.resolve() == Path(sys.prefix).resolve()
+    except OSError:
+        return False
+
+
+def check_kernel(name: str = "python3", manager=None, out=print) -> str | None:
+    """``None`` when the Jupyter kernel ``name`` runs this environment's Python, else the problem.
+
+    A ``python3`` kernel spec installed for the user (``~/.local/share/jupyter/kernels``) by another
+    environment shadows the course's own: notebooks would then run without the course's packages.
+    """
+    try:
+        if manager is None:
+            from jupyter_client.kernelspec import KernelSpecManager
+
+            manager = KernelSpecManager()
+        spec = manager.get_kernel_spec(name)
+    except Exception as exc:  # noqa: BLE001 - no such kernel, or jupyter_client missing
+        return f"no Jupyter kernel named {name!r} ({type(exc).__name__}): run `{sys.executable} -m ipykernel install --sys-prefix --name {name}`"
+    python = spec.argv[0] if spec.argv else ""
+    if _same_environment(python):
+        out(f"kernel        {name} runs this environment's Python ({spec.resource_dir})")
+        return None
+    out(f"kernel        {name} runs {python}: ANOTHER environment")
+    return (f"the Jupyter kernel {name!r} ({spec.resource_dir}) runs {python}, not this environment's Python ({sys.executable}), "
+            f"so notebooks would miss the course's packages: remove that kernel spec (`jupyter kernelspec remove {name}`, "
+            f"or delete {spec.resource_dir}) and run `{sys.executable} -m ipykernel install --sys-prefix --name {name}`")

@@ -67,8 +67,10 @@ def course_prelude(solution: nbformat.NotebookNode) -> str:
 
 
 def student_name(path: Path, known_ids: set[str]) -> str:
-    """The file's stem, or its folder's name when the file keeps the exercise's own name."""
-    return path.parent.name if path.stem in known_ids and path.parent.name else path.stem
+    """The file's stem, or its folder's name when the file keeps the exercise's own name (also as the
+    workspace names it, ``exercise-<id>``)."""
+    stem = path.stem.removeprefix("exercise-")
+    return path.parent.name if stem in known_ids and path.parent.name else path.stem
 
 
 def _guess_exercise(path: Path, nb: nbformat.NotebookNode, known_ids: set[str]) -> str | None:
@@ -166,8 +168,8 @@ def _tampering(exercise: nbformat.NotebookNode, nb: nbformat.NotebookNode, answe
         submitted.setdefault(cell.get("id"), cell)
     edited = deleted = 0
     for cell in exercise.cells:
-        if cell.get("id") in answer_ids:
-            continue
+        if cell.get("id") in answer_ids or cell.cell_type != "code":
+            continue  # text cells cannot change a grade (the workspace copies rewrite their links)
         other = submitted.get(cell.get("id"))
         if other is None:
             deleted += 1
