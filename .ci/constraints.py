@@ -31,7 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;+]+)(\+[^\s;]+)?$")
-LINE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*==[^\s;+]+( ; python_version [<>=]+ "\d+\.\d+"( and python_version < "\d+\.\d+")?)?$')
+LINE = re.compile(
+    r'^[A-Za-z0-9][A-Za-z0-9._-]*==[^\s;+]+( ; python_version [<>=]+ "\d+\.\d+"( and python_version < "\d+\.\d+")?)?$'
+)
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> str:
@@ -103,11 +105,8 @@ def check(path: Path, pythons: list[str], torch: str, torch_args: list[str], ext
             raise SystemExit(f"constraints: {path}:{number} is not a plain pin: {line!r}")
     env = {**os.environ, "PIP_CONSTRAINT": os.devnull}  # ignore any machine-wide constraint file
     for python in pythons:
-        _run(
-            [python, "-m", "pip", "install", "--quiet", "--dry-run", "--ignore-installed", "-c", str(path),
-             *torch_args, f"torch=={torch}", "-e", f".[{extras}]"],
-            env=env,
-        )
+        dry_run = [python, "-m", "pip", "install", "--quiet", "--dry-run", "--ignore-installed"]
+        _run([*dry_run, "-c", str(path), *torch_args, f"torch=={torch}", "-e", f".[{extras}]"], env=env)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -102,12 +102,16 @@ def measure(runs: int) -> list[tuple[str, float, float, float, str]]:
 
 def print_table(rows: list[tuple[str, float, float, float, str]], runs: int) -> None:
     width = max(len(r[0]) for r in rows)
-    print(f"Start-up, median of {runs} fresh processes/kernels (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
+    print(
+        f"Start-up, median of {runs} fresh processes/kernels (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
+    )
     print(f"{'what':<{width}}  {'median s':>8}  {'min s':>6}  {'max s':>6}  heavy modules loaded")
     for name, median, low, high, heavy in rows:
         print(f"{name:<{width}}  {median:8.3f}  {low:6.3f}  {high:6.3f}  {heavy}")
     total = rows[-1][1]
-    print(f"\n{COURSE_NOTEBOOKS} notebooks x {total:.2f} s = {COURSE_NOTEBOOKS * total:.0f} s of the 600 s course budget")
+    print(
+        f"\n{COURSE_NOTEBOOKS} notebooks x {total:.2f} s = {COURSE_NOTEBOOKS * total:.0f} s of the 600 s course budget"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
