@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse.chapters import ch08_depth_width as A  # noqa: E402
+from nncourse.chapters import ch08_depth_width as A
 
 SHALLOW = [(1, w) for w in (8, 16, 32, 64, 128, 256, 512)]
 DEEP = [(2, 8), (3, 8), (4, 8), (2, 16), (3, 16), (4, 16)]

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse.models import digits_recipe, train_digits  # noqa: E402
+from nncourse.models import digits_recipe, train_digits
 
 
 def main(argv: list[str] | None = None) -> int:

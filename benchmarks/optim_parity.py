@@ -15,8 +15,14 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse import optim  # noqa: E402
-from nncourse.chapters.ch06_optimization import max_abs_diff, quadratic, rosenbrock, run_optimizer, run_torch_optimizer  # noqa: E402
+from nncourse import optim
+from nncourse.chapters.ch06_optimization import (
+    max_abs_diff,
+    quadratic,
+    rosenbrock,
+    run_optimizer,
+    run_torch_optimizer,
+)
 
 STEPS = 100
 T = torch.optim

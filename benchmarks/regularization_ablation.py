@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse.chapters import ch07_regularization as reg  # noqa: E402
-from nncourse.data import load_dataset  # noqa: E402
+from nncourse.chapters import ch07_regularization as reg
+from nncourse.data import load_dataset
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,8 @@ in the error, not a numpy broadcasting message three frames deeper.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def check_array(
     if not hasattr(value, "shape"):
         try:
             value = np.asarray(value)
-        except Exception as exc:  # noqa: BLE001 - anything unconvertible is a type error for the user
+        except Exception as exc:  # anything unconvertible is a type error for the user
             raise TypeError(f"{name} must be an array, got {type(value).__name__}") from exc
     got = tuple(int(d) for d in value.shape)
     if shape is not None:
@@ -54,7 +55,7 @@ def check_array(
         hint = f" (with {named})" if named else ""
         if len(got) != len(shape):
             raise ValueError(f"{name} must have shape {expected}{hint}, got shape {got}")
-        for want, have in zip(shape, got):
+        for want, have in zip(shape, got, strict=True):
             if want is None:
                 continue
             if isinstance(want, str):

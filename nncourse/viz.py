@@ -5,7 +5,7 @@ compose them; none calls ``plt.show()``.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -91,7 +91,7 @@ def plot_histograms(arrays: Mapping[str, np.ndarray], bins: int = 40, title: str
     if not arrays:
         raise ValueError("arrays must name at least one array")
     fig, axes = plt.subplots(1, len(arrays), figsize=(3.2 * len(arrays), 2.8), squeeze=False)
-    for ax, (name, values) in zip(axes[0], arrays.items()):
+    for ax, (name, values) in zip(axes[0], arrays.items(), strict=True):
         flat = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64).ravel()
         ax.hist(flat, bins=bins, color="tab:blue", alpha=0.8)
         ax.set_title(f"{name}\nmean {flat.mean():.2f}, std {flat.std():.2f}", fontsize=9)

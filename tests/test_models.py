@@ -16,7 +16,12 @@ def test_feedforward_has_5699_parameters_and_the_documented_layers():
     assert shapes == {
         "fc1.weight": (64, 20), "fc1.bias": (64,), "fc2.weight": (64, 64), "fc2.bias": (64,), "fc3.weight": (3, 64), "fc3.bias": (3,),
     }
-    assert model.drop.p == 0.2 and isinstance(model.act, nn.ReLU)
+    torch.testing.assert_close(model.act(torch.tensor([-1.5, 0.0, 2.0])), torch.tensor([0.0, 0.0, 2.0]))  # ReLU
+    kept = model.drop(torch.ones(20_000))  # training mode: drops about 20 %, scales the rest by 1 / 0.8
+    assert abs((kept == 0).float().mean().item() - 0.2) < 0.015
+    torch.testing.assert_close(kept[kept != 0], torch.full_like(kept[kept != 0], 1.25))
+    x = torch.randn(4, 20)
+    torch.testing.assert_close(model.eval()(x), model(x))  # evaluation: no dropout, deterministic
     assert count_parameters(FeedForward.from_config(FeedForwardConfig(10, 8, 2, 0.0))) == (10 * 8 + 8) + (8 * 8 + 8) + (8 * 2 + 2)
 
 

@@ -4,21 +4,41 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from nncourse.data import moons  # noqa: E402
-from nncourse.train import History  # noqa: E402
-from nncourse.viz import plot_decision_boundary, plot_histograms, plot_history  # noqa: E402
+from nncourse.data import moons
+from nncourse.train import History
+from nncourse.viz import plot_decision_boundary, plot_histograms, plot_history
+
+
+def _region_rows(ax) -> list[tuple[float, float]]:
+    """(lowest, highest) y of each class's shaded region, class 0 first."""
+    shading = ax.collections[0]  # contourf's regions; the scatter comes after them
+    return [(np.concatenate(paths)[:, 1].min(), np.concatenate(paths)[:, 1].max()) for paths in shading.allsegs]
 
 
 def test_decision_boundary_shades_both_classes_and_scatters_every_point():
     X, y = moons(50)
     ax = plot_decision_boundary(lambda G: (G[:, 1] > 0.25).astype(int), X, y, resolution=30)
     assert len(ax.collections[-1].get_offsets()) == 50
-    scores = plot_decision_boundary(lambda G: np.column_stack([-G[:, 1], G[:, 1]]), X, y, resolution=30)
-    assert scores is not None
+    np.testing.assert_array_equal(ax.collections[-1].get_array(), y)  # each point coloured by its label
+    step = (X[:, 1].max() - X[:, 1].min() + 1.0) / 29  # grid spacing along x2 (margin 0.5 each side)
+    (low0, high0), (low1, high1) = _region_rows(ax)
+    assert low0 == pytest.approx(X[:, 1].min() - 0.5) and high1 == pytest.approx(X[:, 1].max() + 0.5)
+    assert abs(high0 - 0.25) <= step and abs(low1 - 0.25) <= step  # the boundary is the line x2 = 0.25
+    plt.close("all")
+
+
+def test_decision_boundary_shades_the_arg_max_of_scores():
+    X, y = moons(50)
+    ax = plot_decision_boundary(lambda G: np.column_stack([G[:, 1] - 0.25, 0.25 - G[:, 1]]), X, y, resolution=30)
+    (low0, _), (_, high1) = _region_rows(ax)
+    assert low0 > 0.1 and high1 < 0.4  # column 0 wins above the line: class 0 is shaded on top
+    three = plot_decision_boundary(lambda G: np.column_stack([-G[:, 0], G[:, 0], np.full(len(G), 0.5)]), X, y)
+    middle = np.concatenate(three.collections[0].allsegs[2])[:, 0]  # class 2 wins where |x1| < 0.5
+    assert len(three.collections[0].allsegs) == 3 and middle.min() > -0.6 and middle.max() < 0.6
     plt.close("all")
 
 

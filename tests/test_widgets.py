@@ -5,13 +5,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import pytest
+import torch
 
-from nncourse.widgets import ActivationExplorer, ConvolutionExplorer, OptimizerExplorer, Playground  # noqa: E402
-from nncourse.widgets.activations import ACTIVATIONS  # noqa: E402
-from nncourse.widgets.convolution import PRESETS, conv3x3  # noqa: E402
+from nncourse.widgets import ActivationExplorer, ConvolutionExplorer, OptimizerExplorer, Playground
+from nncourse.widgets.activations import ACTIVATIONS
+from nncourse.widgets.convolution import PRESETS, conv3x3
 
 
 @pytest.fixture(scope="module")

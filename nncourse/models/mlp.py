@@ -12,8 +12,9 @@ wrong shape raises a ``ValueError`` that names the expected one.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -99,7 +100,7 @@ class MLP(nn.Module):
         _check_dropout(dropout)
         self.sizes = tuple(sizes)
         layers: list[nn.Module] = []
-        for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1]):  # hidden layers
+        for fan_in, fan_out in pairwise(sizes[:-1]):  # hidden layers
             layers.append(nn.Linear(fan_in, fan_out))
             if batch_norm:
                 layers.append(nn.BatchNorm1d(fan_out))

@@ -8,8 +8,9 @@ that displays an explorer stores only the widget view (not compared by nbval) an
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -35,7 +36,7 @@ def figure_png(fig: Figure) -> bytes:
 
 def image_for(fig: Figure) -> widgets.Image:
     """An empty PNG ``Image`` widget sized to ``fig`` in pixels, so the browser shows it 1:1, not stretched."""
-    width = int(round(fig.get_figwidth() * DPI))
+    width = round(fig.get_figwidth() * DPI)
     return widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height="auto"))
 
 

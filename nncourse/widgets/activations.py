@@ -9,7 +9,7 @@ no gradient back, so the weights in front of it barely learn.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 import numpy as np
@@ -55,7 +55,7 @@ def _bands(x: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
     """Runs of True in ``mask`` (M,) as ``(x_start, x_end)`` intervals of ``x`` (M,)."""
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))  # (M + 1,)
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    return [(float(x[s]), float(x[e])) for s, e in zip(starts, ends)]
+    return [(float(x[s]), float(x[e])) for s, e in zip(starts, ends, strict=True)]
 
 
 class ActivationExplorer(Explorer):

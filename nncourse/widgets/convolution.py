@@ -82,7 +82,7 @@ class ConvolutionExplorer(Explorer):
         if kernel.shape != (3, 3):
             raise ValueError(f"kernel must have shape (3, 3), got {kernel.shape}")
         with self._batch():
-            for cell, value in zip(self.cells, kernel.ravel()):
+            for cell, value in zip(self.cells, kernel.ravel(), strict=True):
                 cell.value = float(value)
             self.preset.value = self._matching_preset()
 
@@ -100,7 +100,7 @@ class ConvolutionExplorer(Explorer):
         if self._holding or change["new"] == CUSTOM:
             return
         with self._batch():
-            for cell, value in zip(self.cells, PRESETS[change["new"]].ravel()):
+            for cell, value in zip(self.cells, PRESETS[change["new"]].ravel(), strict=True):
                 cell.value = float(value)
 
     def _on_cell(self, change: dict) -> None:

@@ -16,8 +16,8 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from nncourse.optim import SGD, Adam
 from nncourse.chapters.ch06_optimization import Surface, quadratic, rosenbrock, run_optimizer
+from nncourse.optim import SGD, Adam
 from nncourse.widgets._base import Explorer, figure_png, image_for, label, new_figure
 
 SURFACES = {
