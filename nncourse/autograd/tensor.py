@@ -274,7 +274,7 @@ class Tensor:
     # ------------------------------------------------------------------ shape ops
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; ``-1`` allowed once, as in numpy."""
-        new = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        new: Any = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
         # reshape only relabels positions: reshape g back
         return self._node(self.data.reshape(new), (self,), "reshape", lambda g: (g.reshape(self.shape),))
 
