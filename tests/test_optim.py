@@ -655,6 +655,8 @@ def test_clip_grad_norm_bad_input(call: Callable[[Any], Any], exc: type, match: 
         (lambda: warmup_cosine(1.5, 2, 10, 0.1), TypeError, "step"),
         (lambda: warmup_cosine(1, 2, 2, 0.1), ValueError, "total_steps"),
         (lambda: StepLR(SGD(lr=0.1), step_size=2).closed_form(-1), ValueError, "epoch"),
+        (lambda: SGD(lr=0.1, momentum=0.9, nesterov=True, groups=[{"params": ["b"], "momentum": 0.0}]),
+         ValueError, r"groups\[0\]: nesterov=True needs momentum > 0"),
     ],
 )
 def test_bad_arguments_name_the_argument(make: Callable[[], Any], exc: type, match: str) -> None:
