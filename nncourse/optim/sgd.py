@@ -41,11 +41,11 @@ class SGD(Optimizer):
     def __init__(self, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0,
                  groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+        super().__init__(lr, groups)
         self.momentum = check_hyper("momentum", momentum)
         self.dampening = check_hyper("dampening", dampening)
         self.nesterov = check_bool("nesterov", nesterov)
         self.weight_decay = check_hyper("weight_decay", weight_decay)
-        super().__init__(lr, groups)
         settings = [("", vars(self))] + [(f"groups[{k}]: ", {**vars(self), **g}) for k, g in enumerate(self.groups)]
         for label, hp in settings:
             if self.nesterov and (hp["momentum"] <= 0 or hp["dampening"] != 0):
