@@ -53,7 +53,10 @@ class History:
 
     def best(self, key: str, mode: str = "max") -> tuple[int, float]:
         """``(epoch index, value)`` of the best value of ``key`` (``mode`` "max" or "min")."""
+        check_choice("mode", mode, ("max", "min"))
         values = self[key]
+        if not values:
+            raise ValueError(f"no values recorded for {key!r} yet")
         pick = max if mode == "max" else min
         epoch = pick(range(len(values)), key=values.__getitem__)
         return epoch, values[epoch]
@@ -73,6 +76,7 @@ def evaluate(
     model: nn.Module, loader: Iterable, loss_fn: Callable, metrics: dict[str, Metric] | None = None, device: torch.device | str = "cpu"
 ) -> dict[str, float]:
     """Mean loss and the given metrics over ``loader``, with the model in eval mode (no dropout)."""
+    _check_fit_args(model, loss_fn, None, metrics, None)
     was_training = model.training
     model.eval()
     outputs, targets, total, count = [], [], 0.0, 0
@@ -133,6 +137,8 @@ def fit(
     Raises:
         TrainingDiverged: the loss became NaN or infinite; the message names the epoch and batch.
     """
+    if optimizer is None:
+        raise TypeError("optimizer must be a torch.optim.Optimizer, got None")
     _check_fit_args(model, loss_fn, optimizer, metrics, scheduler)
     epochs = check_int("epochs", epochs)
     if patience is not None:
@@ -204,7 +210,7 @@ def _check_fit_args(model: Any, loss_fn: Any, optimizer: Any, metrics: Any, sche
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable (outputs, targets) -> loss, got {type(loss_fn).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     if metrics is not None and (not isinstance(metrics, dict) or not all(callable(m) for m in metrics.values())):
         raise TypeError(f"metrics must be a dict name -> metric(outputs, targets), got {metrics!r}")

@@ -476,3 +476,21 @@ def test_tensor_backward_twice_doubles_the_leaves_like_torch() -> None:
 def test_bad_arguments_name_the_argument(make: Callable, exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):
         make()
+
+
+@pytest.mark.parametrize(
+    "make, exc, match",
+    [
+        (lambda: Value("1.5"), TypeError, "data must be a real number"),
+        (lambda: Value(1.0) + "x", TypeError, "cannot combine Value with str"),
+        (lambda: Tensor("abc"), TypeError, "data must be real numbers"),
+        (lambda: Tensor([[1.0, 2.0], [3.0]]), TypeError, "data must be numbers of a regular shape"),
+        (lambda: Tensor([1.0], requires_grad="yes"), TypeError, "requires_grad"),
+        (lambda: Tensor(Tensor([1.0])), TypeError, "got a Tensor"),
+        (lambda: cross_entropy(np.zeros((2, 3)), np.array([0, 1])), TypeError, "logits must be a Tensor"),
+        (lambda: cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 3])), ValueError, r"target must hold class indices in \[0, 3\)"),
+    ],
+)
+def test_bad_values_and_tensors_name_the_argument(make: Callable, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        make()

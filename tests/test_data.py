@@ -29,12 +29,24 @@ def test_xor_corners_and_labels():
 
 
 def test_toy_errors_are_clear():
-    with pytest.raises(ValueError, match="unknown toy data set 'spiral'"):
+    with pytest.raises(ValueError, match="name must be one of .*'spirals'.*, got 'spiral'"):
         make_toy("spiral")
     with pytest.raises(ValueError, match="n must be an int >= 2"):
         make_toy("moons", 1)
-    with pytest.raises(ValueError, match="noise must be >= 0"):
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
         make_toy("blobs", 10, noise=-1.0)
+    for call, exc, match in [
+        (lambda: make_toy("moons", 10.0), TypeError, "n must be an int"),
+        (lambda: make_toy("xor", 3), ValueError, "n must be an int >= 4"),
+        (lambda: make_toy("moons", 10, seed=-1), ValueError, "seed"),
+        (lambda: make_toy("blobs", 10, noise="0.1"), TypeError, "noise"),
+        (lambda: make_toy("circles", 10, factor=1.0), ValueError, "factor"),
+        (lambda: make_toy("circles", 10, factor=0), ValueError, "factor"),
+        (lambda: make_toy("spirals", 10, classes=1), ValueError, "classes"),
+        (lambda: make_toy("spirals", 10, turns=None), TypeError, "turns"),
+    ]:
+        with pytest.raises(exc, match=match):
+            call()
 
 
 def _duplicate_rows(name: str) -> int:
@@ -64,10 +76,18 @@ def test_bundled_sets_split_without_overlap_and_standardise_on_train_only(name: 
 
 
 def test_load_dataset_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="unknown data set 'mnist'"):
+    with pytest.raises(ValueError, match="name must be one of .*'iris'.*, got 'mnist'"):
         load_dataset("mnist")
     with pytest.raises(ValueError, match="val_size and test_size"):
         load_dataset("iris", val_size=0.6, test_size=0.5)
+    with pytest.raises(ValueError, match="test_size must be < 1"):
+        load_dataset("iris", test_size=1.5)
+    with pytest.raises(TypeError, match="val_size"):
+        load_dataset("iris", val_size="0.2")
+    with pytest.raises(TypeError, match="seed"):
+        load_dataset("iris", seed=0.5)
+    with pytest.raises(TypeError, match="standardize"):
+        load_dataset("iris", standardize="yes")
 
 
 def test_loaders_are_seeded_and_check_shapes():

@@ -655,8 +655,34 @@ def test_clip_grad_norm_bad_input(call: Callable[[Any], Any], exc: type, match: 
         (lambda: warmup_cosine(1.5, 2, 10, 0.1), TypeError, "step"),
         (lambda: warmup_cosine(1, 2, 2, 0.1), ValueError, "total_steps"),
         (lambda: StepLR(SGD(lr=0.1), step_size=2).closed_form(-1), ValueError, "epoch"),
+        (lambda: SGD(lr=0.1, momentum=0.9, nesterov=True, groups=[{"params": ["b"], "momentum": 0.0}]),
+         ValueError, r"groups\[0\]: nesterov=True needs momentum > 0"),
     ],
 )
 def test_bad_arguments_name_the_argument(make: Callable[[], Any], exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):
         make()
+
+
+ALL_SETTINGS = [SGD(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.1),
+                SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+                RMSprop(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
+                Adam(lr=0.01, weight_decay=0.1, amsgrad=True), AdamW(lr=0.01, weight_decay=0.1)]
+
+
+@pytest.mark.parametrize("opt", ALL_SETTINGS, ids=repr)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_steps_update_in_place_and_never_write_the_gradients(opt: Any, dtype: type) -> None:
+    rng = np.random.default_rng(0)
+    params = {"W": rng.normal(size=(4, 3)).astype(dtype), "b": rng.normal(size=3).astype(dtype)}
+    objects = {k: v for k, v in params.items()}
+    for _ in range(3):
+        grads = {"W": rng.normal(size=(4, 3)).astype(dtype), "b": rng.normal(size=3).astype(dtype)}
+        kept = {k: v.copy() for k, v in grads.items()}
+        before = {k: v.copy() for k, v in params.items()}
+        opt.step(params, grads)
+        for k in params:
+            assert params[k] is objects[k] and params[k].dtype == dtype
+            np.testing.assert_array_equal(grads[k], kept[k])
+            assert not np.array_equal(params[k], before[k])
+    opt.reset()

@@ -175,3 +175,18 @@ def test_fit_bad_arguments_name_the_argument(kwargs, exc, match):
         fit(model, loader, nn.CrossEntropyLoss(), "adam", epochs=1)
     with pytest.raises(TypeError, match="model"):
         fit(lambda x: x, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=1)
+
+
+
+def test_history_and_evaluate_bad_arguments():
+    h = History()
+    h.log(val_loss=0.5)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        h.best("val_loss", mode="lowest")
+    loader = make_loader(*spirals(30), batch_size=10)
+    with pytest.raises(TypeError, match="model"):
+        evaluate("model", loader, nn.CrossEntropyLoss())
+    with pytest.raises(TypeError, match="loss_fn"):
+        evaluate(_mlp(2, 3), loader, "cross_entropy")
+    with pytest.raises(TypeError, match="optimizer"):
+        fit(_mlp(2, 3), loader, nn.CrossEntropyLoss(), None, epochs=1)

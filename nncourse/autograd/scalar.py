@@ -45,6 +45,8 @@ class Value:
     __slots__ = ("data", "grad", "parents", "op", "label", "_backward")
 
     def __init__(self, data: Number, parents: tuple[Value, ...] = (), op: str = "", label: str = "") -> None:
+        if not isinstance(data, (int, float, np.integer, np.floating)):
+            raise TypeError(f"data must be a real number, got {type(data).__name__} {data!r}")
         self.data = float(data)
         self.grad = 0.0
         self.parents = parents

@@ -14,11 +14,24 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from nncourse._validate import check_array
+from nncourse._validate import check_array, check_bool
 from nncourse.autograd.order import topological_order
 
 ArrayLike = Any  # number, nested list or np.ndarray
 GradFn = Callable[[np.ndarray], tuple]  # d(loss)/d(out) -> one d(loss)/d(input) per input
+
+
+def _as_float64(data: ArrayLike) -> np.ndarray:
+    """``data`` as a float64 array; ``TypeError`` naming ``data`` for anything that is not numbers."""
+    if isinstance(data, Tensor):
+        raise TypeError("data must be numbers (an array, list or float), got a Tensor; use t.data or t.numpy()")
+    try:
+        arr = np.asarray(data)
+    except (TypeError, ValueError) as exc:  # ragged nested lists and the like
+        raise TypeError(f"data must be numbers of a regular shape, got {type(data).__name__}: {exc}") from exc
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"data must be real numbers, got dtype {arr.dtype} from {type(data).__name__}")
+    return arr.astype(np.float64)
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -71,9 +84,13 @@ class Tensor:
     def __init__(
         self, data: ArrayLike, requires_grad: bool = False, parents: tuple[Tensor, ...] = (), op: str = ""
     ) -> None:
-        self.data = np.array(data, dtype=np.float64)
+        if not parents:  # a leaf made by the user: check what came in (a private float64 copy)
+            self.data = _as_float64(data)
+            check_bool("requires_grad", requires_grad)
+        else:
+            self.data = np.array(data, dtype=np.float64)
         self.grad: np.ndarray | None = None
-        self.requires_grad = requires_grad
+        self.requires_grad = bool(requires_grad)
         self.parents = parents
         self.op = op
         self._grad_fn: GradFn | None = None  # set by the op that produced this tensor
@@ -257,7 +274,7 @@ class Tensor:
     # ------------------------------------------------------------------ shape ops
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; ``-1`` allowed once, as in numpy."""
-        new = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        new: Any = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
         # reshape only relabels positions: reshape g back
         return self._node(self.data.reshape(new), (self,), "reshape", lambda g: (g.reshape(self.shape),))
 
@@ -340,6 +357,8 @@ def cross_entropy(logits: Tensor, target: np.ndarray) -> Tensor:
     Returns:
         A scalar ``Tensor`` (shape ``()``), equal to ``torch.nn.functional.cross_entropy``.
     """
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"logits must be a Tensor of shape (N, C), got {type(logits).__name__}")
     dims = check_array("logits", logits.data, ("N", "C"))
     target = np.asarray(target)
     check_array("target", target, ("N",), dims=dims, dtype_kind="iu")

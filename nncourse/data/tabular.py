@@ -9,6 +9,8 @@ import numpy as np
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
+from nncourse._validate import check_bool, check_choice, check_hyper, check_int
+
 _LOADERS = {
     "digits": (skd.load_digits, "classification"),
     "breast_cancer": (skd.load_breast_cancer, "classification"),
@@ -72,9 +74,11 @@ def load_dataset(
         seed: seed of the shuffling; the same seed gives the same split.
         standardize: rescale each feature to mean 0, std 1 using the TRAIN part's statistics only.
     """
-    if name not in _LOADERS:
-        raise ValueError(f"unknown data set {name!r}; choose one of {list(BUNDLED)}")
-    if not (0 < val_size < 1 and 0 < test_size < 1 and val_size + test_size < 1):
+    check_choice("name", name, list(BUNDLED))
+    val_size, test_size = check_hyper("val_size", val_size, high=1.0), check_hyper("test_size", test_size, high=1.0)
+    seed = check_int("seed", seed, low=0)
+    check_bool("standardize", standardize)
+    if not (0 < val_size and 0 < test_size and val_size + test_size < 1):
         raise ValueError(f"val_size and test_size must be in (0, 1) with a sum below 1, got {val_size}, {test_size}")
     loader, task = _LOADERS[name]
     bunch = loader()

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn import datasets as skd
 
+from nncourse._validate import check_choice, check_hyper, check_int
 
-def _check_n(n: int, noise: float, classes: int = 2) -> None:
-    if not isinstance(n, (int, np.integer)) or n < classes:
-        raise ValueError(f"n must be an int >= {classes} (one point per class), got {n!r}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+
+def _check_n(n: int, noise: float, seed: int, classes: int = 2) -> tuple[int, float, int]:
+    """``n`` (an int >= ``classes``: one point per class), ``noise`` (>= 0) and ``seed`` (an int >= 0)."""
+    return check_int("n", n, low=classes), check_hyper("noise", noise), check_int("seed", seed, low=0)
 
 
 def _counts(n: int, classes: int) -> list[int]:
@@ -27,7 +27,8 @@ def blobs(n: int = 200, *, separation: float = 3.0, noise: float = 0.5, seed: in
     ``noise`` is the standard deviation of each coordinate. With the defaults the two classes are
     linearly separable for a few hundred points; raise ``noise`` to make them overlap.
     """
-    _check_n(n, noise)
+    n, noise, seed = _check_n(n, noise, seed)
+    separation = check_hyper("separation", separation)
     rng = np.random.default_rng(seed)
     n0, n1 = _counts(n, 2)
     half = separation / 2.0
@@ -43,7 +44,7 @@ def xor(n: int = 200, *, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray
 
     ``xor(4, noise=0)`` gives the four corners of the classic truth table.
     """
-    _check_n(n, noise, classes=4)
+    n, noise, seed = _check_n(n, noise, seed, classes=4)
     rng = np.random.default_rng(seed)
     corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
     idx = np.concatenate([np.full(c, k) for k, c in enumerate(_counts(n, 4))])  # (n,)
@@ -56,16 +57,16 @@ def xor(n: int = 200, *, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray
 
 def circles(n: int = 200, *, noise: float = 0.08, factor: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """An inner circle (label 1, radius ``factor``) inside an outer one (label 0, radius 1)."""
-    _check_n(n, noise)
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must be in (0, 1), got {factor}")
+    n, noise, seed = _check_n(n, noise, seed)
+    if check_hyper("factor", factor, high=1.0) == 0:
+        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
     X, y = skd.make_circles(n_samples=n, noise=noise, factor=factor, random_state=seed)
     return X.astype(np.float64), y.astype(np.int64)
 
 
 def moons(n: int = 200, *, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles."""
-    _check_n(n, noise)
+    n, noise, seed = _check_n(n, noise, seed)
     X, y = skd.make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(np.float64), y.astype(np.int64)
 
@@ -76,9 +77,9 @@ def spirals(n: int = 300, *, classes: int = 3, turns: float = 1.0, noise: float 
     Arm ``k`` has points at radius ``r in [0, 1]`` and angle ``2*pi*(turns*r + k/classes)`` plus
     Gaussian angle noise scaled by ``noise``. Not separable by any line; an MLP separates it.
     """
-    if classes < 2:
-        raise ValueError(f"classes must be >= 2, got {classes}")
-    _check_n(n, noise, classes)
+    classes = check_int("classes", classes, low=2)
+    turns = check_hyper("turns", turns)
+    n, noise, seed = _check_n(n, noise, seed, classes)
     rng = np.random.default_rng(seed)
     Xs, ys = [], []
     for k, count in enumerate(_counts(n, classes)):
@@ -100,6 +101,5 @@ TOY_SETS = {"blobs": blobs, "xor": xor, "circles": circles, "moons": moons, "spi
 
 def make_toy(name: str, n: int = 200, *, seed: int = 0, **kwargs: float) -> tuple[np.ndarray, np.ndarray]:
     """Generate the toy set called ``name`` (one of ``TOY_SETS``)."""
-    if name not in TOY_SETS:
-        raise ValueError(f"unknown toy data set {name!r}; choose one of {sorted(TOY_SETS)}")
+    check_choice("name", name, sorted(TOY_SETS))
     return TOY_SETS[name](n, seed=seed, **kwargs)

@@ -6,7 +6,8 @@ All arithmetic is element-wise; every state array has the shape of its parameter
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -40,18 +41,19 @@ class RMSprop(Optimizer):
             and ``momentum``.
     """
 
-    _group_checks = {"lr": check_hyper, "alpha": partial(check_hyper, high=1.0, high_open=False),
-                     "eps": check_hyper, "weight_decay": check_hyper, "momentum": check_hyper}
+    _group_checks: ClassVar[dict[str, Callable[..., Any]]] = {
+        "lr": check_hyper, "alpha": partial(check_hyper, high=1.0, high_open=False), "eps": check_hyper,
+        "weight_decay": check_hyper, "momentum": check_hyper}
 
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+        super().__init__(lr, groups)
         self.alpha = check_hyper("alpha", alpha, high=1.0, high_open=False)
         self.eps = check_hyper("eps", eps)
         self.weight_decay = check_hyper("weight_decay", weight_decay)
         self.momentum = check_hyper("momentum", momentum)
         self.centered = check_bool("centered", centered)
-        super().__init__(lr, groups)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any],
                 work: Work) -> None:
@@ -110,16 +112,17 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
-    _group_checks = {"lr": check_hyper, "betas": check_betas, "eps": check_hyper, "weight_decay": check_hyper}
+    _group_checks: ClassVar[dict[str, Callable[..., Any]]] = {
+        "lr": check_hyper, "betas": check_betas, "eps": check_hyper, "weight_decay": check_hyper}
 
     def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False,
                  groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+        super().__init__(lr, groups)
         self.betas = check_betas("betas", betas)
         self.eps = check_hyper("eps", eps)
         self.weight_decay = check_hyper("weight_decay", weight_decay)
         self.amsgrad = check_bool("amsgrad", amsgrad)
-        super().__init__(lr, groups)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any],
                 work: Work) -> None:

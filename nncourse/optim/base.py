@@ -16,7 +16,8 @@ parameters their own hyper-parameters; a parameter in no group uses the optimize
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class Optimizer:
     ``p``'s shape (allocated once, kept outside ``state``), so a step makes no temporaries.
     """
 
-    _group_checks: ClassVar[dict[str, Callable[[str, Any], Any]]] = {"lr": check_hyper}
+    _group_checks: ClassVar[dict[str, Callable[..., Any]]] = {"lr": check_hyper}
 
     def __init__(self, lr: float, groups: Sequence[Mapping[str, Any]] | None = None) -> None:
         self.lr = check_hyper("lr", lr)
@@ -71,9 +72,9 @@ class Optimizer:
             g = grads[name]
             if not (isinstance(g, np.ndarray) and g.dtype == p.dtype):
                 g = np.asarray(g, dtype=p.dtype)  # a converted copy; the caller's array is never written
-            k = self._group_of.get(name)
-            hp = defaults if k is None else {**defaults, **{key: self.groups[k][key] for key in defaults
-                                                            if key in self.groups[k]}}
+            gk = self._group_of.get(name)
+            hp = defaults if gk is None else {**defaults, **{key: self.groups[gk][key] for key in defaults
+                                                             if key in self.groups[gk]}}
             self._update(p, g, self.state.setdefault(name, {}), hp, self._scratch(name, p))
 
     def reset(self) -> None:

@@ -9,7 +9,7 @@ returned ``total`` is the norm *before* clipping, handy to log.
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

@@ -10,7 +10,8 @@ reason to prefer; the common rule (GPT-2, nanoGPT) decays exactly the parameters
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from nncourse._validate import check_hyper
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from nncourse._validate import check_hyper, check_int
 

@@ -5,7 +5,8 @@ Same update as ``torch.optim.SGD``. Plain gradient descent is ``SGD(lr)`` with e
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -34,18 +35,19 @@ class SGD(Optimizer):
             ``momentum``, ``dampening`` and ``weight_decay``.
     """
 
-    _group_checks = {"lr": check_hyper, "momentum": check_hyper, "dampening": check_hyper,
-                     "weight_decay": check_hyper}
+    _group_checks: ClassVar[dict[str, Callable[..., Any]]] = {
+        "lr": check_hyper, "momentum": check_hyper, "dampening": check_hyper, "weight_decay": check_hyper}
 
     def __init__(self, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0,
                  groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+        super().__init__(lr, groups)
         self.momentum = check_hyper("momentum", momentum)
         self.dampening = check_hyper("dampening", dampening)
         self.nesterov = check_bool("nesterov", nesterov)
         self.weight_decay = check_hyper("weight_decay", weight_decay)
-        super().__init__(lr, groups)
-        for label, hp in [("", vars(self))] + [(f"groups[{k}]: ", {**vars(self), **g}) for k, g in enumerate(self.groups)]:
+        settings = [("", vars(self))] + [(f"groups[{k}]: ", {**vars(self), **g}) for k, g in enumerate(self.groups)]
+        for label, hp in settings:
             if self.nesterov and (hp["momentum"] <= 0 or hp["dampening"] != 0):
                 raise ValueError(
                     f"{label}nesterov=True needs momentum > 0 and dampening == 0, got "
