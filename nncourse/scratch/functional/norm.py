@@ -106,7 +106,9 @@ def layer_norm_forward(
 
     ``normalized_shape`` defaults to ``weight.shape``; ``weight`` and ``bias`` have that shape.
     """
-    norm_shape = tuple(weight.shape if normalized_shape is None else normalized_shape)
+    if normalized_shape is None and weight is None:
+        raise ValueError("layer_norm_forward needs normalized_shape when weight is None")
+    norm_shape = tuple(weight.shape if weight is not None and normalized_shape is None else normalized_shape or ())
     d = int(np.prod(norm_shape))
     x3 = x.reshape(1, -1, d)  # (1, M, D): statistics per example m
     x_hat, _, _, inv_std = _normalise(x3, None, None, eps)
