@@ -16,19 +16,20 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import numpy as np
+import torch
+from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse import scratch as S  # noqa: E402
+from nncourse import scratch as S
 
 N, D, V, T = 256, 512, 1000, 32
 CASES: dict[str, tuple[Callable[[], Any], Callable[[], nn.Module], list[tuple[str, tuple[int, ...]]]]] = {
@@ -96,7 +97,7 @@ def measure(name: str, dtype: np.dtype, repeats: int) -> list[list[float]]:
     dout = rng.standard_normal(np.shape(out)).astype(dtype) if np.ndim(out) else 1.0
 
     def run_ours() -> None:
-        out, cache = ours.forward(*xs)
+        _, cache = ours.forward(*xs)
         ours.backward(dout, cache)
 
     txs = [torch.tensor(x, requires_grad=x.dtype.kind == "f" and i == 0) for i, x in enumerate(xs)]

@@ -15,8 +15,9 @@ error ``|a - n| / (|a| + |n|)`` must stay below ``tol``, so a wrong backward sti
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

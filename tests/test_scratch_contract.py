@@ -40,7 +40,7 @@ def test_tied_weights_get_both_contributions_as_in_torch() -> None:
     emb.load_torch(t_emb)
     idx = np.array([[1, 2, 2], [6, 0, 1]])
     h, c1 = emb(idx)
-    logits, c2 = head(h)
+    _, c2 = head(h)
     dout = _randn(2, 3, 7)
     emb.backward(head.backward(dout, c2), c1)
     t_head(t_emb(torch.tensor(idx))).backward(torch.tensor(dout))

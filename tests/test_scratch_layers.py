@@ -6,8 +6,9 @@ finite-difference check of the scratch layer. To add a layer, add a row.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest

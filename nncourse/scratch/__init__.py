@@ -21,6 +21,7 @@ from nncourse.scratch.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from nncourse.scratch.sequential import Sequential
 
 __all__ = [
+    "GELU",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
@@ -28,7 +29,6 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
-    "GELU",
     "Layer",
     "LayerNorm",
     "Linear",

@@ -5,7 +5,8 @@ parameters. The formulas are the kernels of ``nncourse.scratch.functional``.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 

@@ -19,7 +19,8 @@ Children: a ``Layer`` assigned as an attribute (``self.fc = Linear(...)``) is a 
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ def require_cache(owner: object, cache: Any) -> Cache:
     if cache is None:
         raise RuntimeError(f"{name}.backward got cache=None: call forward first and pass the cache it returned")
     if not isinstance(cache, Cache):
-        raise RuntimeError(
+        raise TypeError(
             f"{name}.backward needs the cache returned by {name}.forward, got {type(cache).__name__}"
         )
     if cache.owner is not owner:
@@ -91,6 +92,11 @@ class Layer:
         buffers: non-trained state (e.g. BatchNorm running statistics).
         training: ``True`` in training mode (the default), ``False`` after ``eval()``.
     """
+
+    _params: dict[str, np.ndarray]
+    _grads: dict[str, np.ndarray]
+    _buffers: dict[str, np.ndarray]
+    _children: dict[str, Layer]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})

@@ -64,7 +64,6 @@ class Embedding(Layer):
         """dout: (*, embedding_dim) -> None; adds the scattered dout rows to grads['weight']."""
         dout, cache = self._start_backward(dout, cache)
         self._accumulate("weight", F.embedding_backward(dout, cache))
-        return None
 
     def extra_repr(self) -> str:
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"

@@ -5,7 +5,8 @@ accumulated in float64 for every input dtype.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ class _BatchNorm(Layer):
         dtype: dtype of parameters and buffers (float64 by default).
     """
 
-    expected: tuple[str, ...] = ()
+    expected: tuple[tuple[str, ...], ...] = ()
 
     def __init__(
         self,
@@ -106,7 +107,7 @@ class _BatchNorm(Layer):
         """dout: shape of x -> dx; adds to grads['weight'] and grads['bias'] (both (C,))."""
         dout, cache = self._start_backward(dout, cache)
         dx, dweight, dbias = F.batch_norm_backward(dout, cache)
-        if self.affine:
+        if dweight is not None and dbias is not None:
             self._accumulate("weight", dweight)
             self._accumulate("bias", dbias)
         return dx

@@ -1,7 +1,8 @@
 """``Sequential``: a chain of layers, twin of ``torch.nn.Sequential``."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

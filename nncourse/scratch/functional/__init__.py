@@ -24,24 +24,47 @@ Chapter 02's value/derivative helpers (validated, any float or int input) are bu
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from nncourse._validate import check_array
 from nncourse.scratch.functional.activations import (
-    gelu_backward, gelu_forward, log_softmax_backward, log_softmax_forward, relu_backward, relu_forward,
-    sigmoid_backward, sigmoid_forward, softmax_backward, softmax_forward, tanh_backward, tanh_forward,
+    gelu_backward,
+    gelu_forward,
+    log_softmax_backward,
+    log_softmax_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    softmax_backward,
+    softmax_forward,
+    tanh_backward,
+    tanh_forward,
 )
 from nncourse.scratch.functional.layers import (
-    dropout_backward, dropout_forward, embedding_backward, embedding_forward, linear_backward, linear_forward,
+    dropout_backward,
+    dropout_forward,
+    embedding_backward,
+    embedding_forward,
+    linear_backward,
+    linear_forward,
 )
 from nncourse.scratch.functional.losses import (
-    bce_with_logits_backward, bce_with_logits_forward, cross_entropy_backward, cross_entropy_forward,
-    mse_backward, mse_forward,
+    bce_with_logits_backward,
+    bce_with_logits_forward,
+    cross_entropy_backward,
+    cross_entropy_forward,
+    mse_backward,
+    mse_forward,
 )
 from nncourse.scratch.functional.norm import (
-    batch_norm_backward, batch_norm_forward, layer_norm_backward, layer_norm_forward,
+    batch_norm_backward,
+    batch_norm_forward,
+    layer_norm_backward,
+    layer_norm_forward,
 )
 
 __all__ = [

@@ -119,7 +119,9 @@ def softmax_backward(dout: np.ndarray, cache: dict[str, Any]) -> np.ndarray:
     """dy_i/dx_j = y_i (delta_ij - y_j), so dx = y * (dout - sum(dout * y)) along the axis."""
     y, axis = cache["out"], cache["axis"]
     dx = np.asarray(dout * y)
-    dx -= y * dx.sum(axis=axis, keepdims=True)
+    total = dx.sum(axis=axis, keepdims=True)
+    np.subtract(dout, total, out=dx)  # reuse the buffer: dx = (dout - sum(dout * y)) * y
+    dx *= y
     return dx
 
 
@@ -137,4 +139,6 @@ def log_softmax_forward(x: np.ndarray, *, dim: int = -1) -> Kernel:
 def log_softmax_backward(dout: np.ndarray, cache: dict[str, Any]) -> np.ndarray:
     """dy_i/dx_j = delta_ij - softmax_j, so dx = dout - softmax * sum(dout) along the axis."""
     p, axis = cache["softmax"], cache["axis"]
-    return dout - p * dout.sum(axis=axis, keepdims=True)
+    dx = np.asarray(p * -dout.sum(axis=axis, keepdims=True))
+    dx += dout
+    return dx

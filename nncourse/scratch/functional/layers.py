@@ -55,13 +55,16 @@ def embedding_backward(dout: np.ndarray, cache: dict[str, Any]) -> np.ndarray:
     """
     v, d = cache["shape"]
     idx = cache["indices"]
-    rows = dout.reshape(-1, d)
-    dweight = np.zeros((v, d), dtype=np.result_type(cache["dtype"], dout.dtype))
+    rows = dout.reshape(-1, d)  # (M, D), row m belongs to index idx[m]
+    dtype = np.result_type(cache["dtype"], dout.dtype)
     if idx.size:
-        order = np.argsort(idx, kind="stable")
-        sorted_idx = idx[order]
-        starts = np.flatnonzero(np.r_[True, sorted_idx[1:] != sorted_idx[:-1]])  # first row of each index
-        dweight[sorted_idx[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+        from scipy.sparse import csr_matrix  # imported here: keeps ``import nncourse`` light
+
+        # dweight = onehot(idx).T @ rows, with the one-hot matrix (V, M) stored sparse: a scatter-add in C
+        scatter = csr_matrix((np.ones(idx.size, dtype), (idx, np.arange(idx.size))), shape=(v, idx.size))
+        dweight = np.asarray(scatter @ rows.astype(dtype, copy=False))
+    else:
+        dweight = np.zeros((v, d), dtype=dtype)
     if cache["padding_idx"] is not None:
         dweight[cache["padding_idx"]] = 0
     return dweight

@@ -20,16 +20,31 @@ Kernel = tuple[np.ndarray, dict[str, Any]]
 F64 = np.float64
 
 
-def _centre(x3: np.ndarray, mean: np.ndarray | None, var: np.ndarray | None, eps: float):
-    """``x - mean`` in float64, the (B,) mean, the biased variance and 1 / sqrt(var + eps)."""
+def _normalise(x3: np.ndarray, mean: np.ndarray | None, var: np.ndarray | None, eps: float):
+    """x_hat in x's dtype, the (B,) mean and biased variance (float64) and inv_std = 1 / sqrt(var + eps).
+
+    The statistics are taken per B over axes 0 and 2, in float64 and in two passes (exact 0 for a
+    constant group); ``mean``/``var`` given: those fixed statistics are used instead.
+    """
     n = x3.shape[0] * x3.shape[2]
     if mean is None:
         mean = x3.sum(axis=(0, 2), dtype=F64) / n  # (B,)
         xc = np.subtract(x3, mean[:, None], dtype=F64)  # (A, B, L)
-        var = np.einsum("abl,abl->b", xc, xc) / n  # (B,), two-pass: exact for a constant group
+        var = np.einsum("abl,abl->b", xc, xc) / n  # (B,)
     else:
-        xc = np.subtract(x3, np.asarray(mean, F64)[:, None], dtype=F64)
-    return xc, mean, var, 1.0 / np.sqrt(np.asarray(var, F64) + eps)
+        mean, var = np.asarray(mean, F64), np.asarray(var, F64)
+        xc = np.subtract(x3, mean[:, None], dtype=F64)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    if x3.dtype == F64:
+        x_hat = np.multiply(xc, inv_std[:, None], out=xc)
+    else:
+        x_hat = np.multiply(xc, inv_std[:, None], out=np.empty(x3.shape, x3.dtype), casting="same_kind")
+    return x_hat, mean, var, inv_std
+
+
+def _dot(a: np.ndarray, b: np.ndarray, spec: str) -> np.ndarray:
+    """sum of a * b over the axes ``spec`` drops, accumulated in float64."""
+    return np.einsum(spec, a, b, dtype=F64, casting="same_kind") if a.dtype != F64 or b.dtype != F64 else np.einsum(spec, a, b)
 
 
 def batch_norm_forward(
@@ -49,39 +64,34 @@ def batch_norm_forward(
     ``training=False``: ``running_mean`` and ``running_var`` (C,) normalise instead.
     """
     x3 = x.reshape(x.shape[0], x.shape[1], -1)  # (N, C, L)
-    if training:
-        xc, mean, var, inv_std = _centre(x3, None, None, eps)
-    else:
-        xc, mean, var, inv_std = _centre(x3, running_mean, running_var, eps)
-    w = np.ones(x.shape[1]) if weight is None else weight.astype(F64)
-    out = np.multiply(xc, (w * inv_std)[:, None], out=np.empty(x3.shape, x.dtype))
+    stats = (None, None) if training else (running_mean, running_var)
+    x_hat, mean, var, inv_std = _normalise(x3, *stats, eps)
+    dt = x.dtype
+    out = x_hat * weight.astype(dt)[:, None] if weight is not None else x_hat.copy()
     if bias is not None:
-        out += bias[:, None]
-    cache = {"xc": xc, "inv_std": inv_std, "weight": w, "affine": weight is not None, "bias": bias is not None,
-             "training": training, "mean": mean, "var": var, "shape": x.shape, "dtype": x.dtype}
+        out += bias.astype(dt)[:, None]
+    w = np.ones(x.shape[1]) if weight is None else weight.astype(F64)
+    cache = {"x_hat": x_hat, "inv_std": inv_std, "weight": w, "affine": weight is not None, "bias": bias is not None,
+             "training": training, "mean": mean, "var": var, "shape": x.shape}
     return out.reshape(x.shape), cache
 
 
 def batch_norm_backward(dout: np.ndarray, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """dout: (N, C, *) -> (dx: (N, C, *), dweight: (C,) or None, dbias: (C,) or None)."""
-    xc, inv_std, w = cache["xc"], cache["inv_std"], cache["weight"]
-    d3 = dout.reshape(xc.shape)
-    n = xc.shape[0] * xc.shape[2]
+    x_hat, inv_std, w = cache["x_hat"], cache["inv_std"], cache["weight"]
+    dt = x_hat.dtype
+    d3 = dout.reshape(x_hat.shape)
+    n = x_hat.shape[0] * x_hat.shape[2]
     dbias = d3.sum(axis=(0, 2), dtype=F64)  # (C,)
-    dweight = np.einsum("abl,abl->b", d3, xc) * inv_std  # (C,) = sum(dout * x_hat)
-    a = w * inv_std
-    dx = np.empty(xc.shape, cache["dtype"])
+    dweight = _dot(d3, x_hat, "abl,abl->b")  # (C,) = sum(dout * x_hat)
+    a = w * inv_std  # (C,) d out / d x at fixed statistics
+    dx = np.multiply(d3, a.astype(dt)[:, None], dtype=dt)
     if cache["training"]:
-        # dx = a * (dout - dbias / n - x_hat * dweight / n), x_hat = xc * inv_std: per channel, dx = a dout + b xc + c
-        tmp = np.multiply(xc, (-a * inv_std * dweight / n)[:, None])
-        tmp -= (a * dbias / n)[:, None]
-        tmp += d3 * a[:, None]
-        np.copyto(dx, tmp, casting="same_kind")
-    else:
-        np.multiply(d3, a[:, None], out=dx, casting="same_kind")
-    dt = cache["dtype"]
-    grads_w = dweight.astype(dt) if cache["affine"] else None
-    return dx.reshape(cache["shape"]), grads_w, dbias.astype(dt) if cache["bias"] else None
+        # dx = a * (dout - dbias / n - x_hat * dweight / n): per channel, a dout + b x_hat + c
+        dx -= x_hat * (a * dweight / n).astype(dt)[:, None]
+        dx -= (a * dbias / n).astype(dt)[:, None]
+    grad_w = dweight.astype(dt) if cache["affine"] else None
+    return dx.reshape(cache["shape"]), grad_w, dbias.astype(dt) if cache["bias"] else None
 
 
 def layer_norm_forward(
@@ -96,36 +106,34 @@ def layer_norm_forward(
 
     ``normalized_shape`` defaults to ``weight.shape``; ``weight`` and ``bias`` have that shape.
     """
-    norm_shape = tuple(weight.shape if normalized_shape is None else normalized_shape)
+    if normalized_shape is None and weight is None:
+        raise ValueError("layer_norm_forward needs normalized_shape when weight is None")
+    norm_shape = tuple(weight.shape if weight is not None and normalized_shape is None else normalized_shape or ())
     d = int(np.prod(norm_shape))
     x3 = x.reshape(1, -1, d)  # (1, M, D): statistics per example m
-    xc, _, _, inv_std = _centre(x3, None, None, eps)
-    x_hat = xc * inv_std[:, None]  # (1, M, D) float64
-    if weight is None and bias is None:
-        out = x_hat.astype(x.dtype)
-    else:
-        out = np.multiply(x_hat, 1.0 if weight is None else weight.reshape(d), out=np.empty(x3.shape, x.dtype), casting="same_kind")
-        if bias is not None:
-            out += bias.reshape(d)
-    cache = {"x_hat": x_hat, "inv_std": inv_std, "weight": None if weight is None else weight.reshape(d).astype(F64),
-             "bias": bias is not None, "shape": x.shape, "norm_shape": norm_shape, "dtype": x.dtype}
+    x_hat, _, _, inv_std = _normalise(x3, None, None, eps)
+    dt = x.dtype
+    out = x_hat * weight.reshape(d).astype(dt) if weight is not None else x_hat.copy()
+    if bias is not None:
+        out += bias.reshape(d).astype(dt)
+    cache = {"x_hat": x_hat, "inv_std": inv_std, "weight": None if weight is None else weight.reshape(d).astype(dt),
+             "bias": bias is not None, "shape": x.shape, "norm_shape": norm_shape}
     return out.reshape(x.shape), cache
 
 
 def layer_norm_backward(dout: np.ndarray, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """dout: shape of x -> (dx, dweight: normalized_shape or None, dbias: normalized_shape or None)."""
-    x_hat, inv_std, w, dt = cache["x_hat"], cache["inv_std"], cache["weight"], cache["dtype"]
+    x_hat, inv_std, w = cache["x_hat"], cache["inv_std"], cache["weight"]
+    dt = x_hat.dtype
     d3 = dout.reshape(x_hat.shape)
     d = x_hat.shape[2]
-    g = d3 if w is None else d3 * w  # dL/dx_hat
+    g = np.multiply(d3, w, dtype=dt) if w is not None else d3.astype(dt)  # dL/dx_hat, a fresh array
     s1 = g.sum(axis=(0, 2), dtype=F64) / d  # (M,) mean(dx_hat)
-    s2 = np.einsum("abl,abl->b", g, x_hat) / d  # (M,) mean(dx_hat * x_hat)
-    tmp = np.multiply(x_hat, -s2[:, None])
-    tmp -= s1[:, None]
-    tmp += g
-    tmp *= inv_std[:, None]
-    dx = tmp.astype(dt, copy=False).reshape(cache["shape"])
+    s2 = _dot(g, x_hat, "abl,abl->b") / d  # (M,) mean(dx_hat * x_hat)
+    g -= x_hat * s2.astype(dt)[:, None]
+    g -= s1.astype(dt)[:, None]
+    g *= inv_std.astype(dt)[:, None]
     ns = cache["norm_shape"]
-    dweight = None if w is None else np.einsum("abl,abl->l", d3, x_hat).astype(dt).reshape(ns)
+    dweight = None if w is None else _dot(d3, x_hat, "abl,abl->l").astype(dt).reshape(ns)
     dbias = d3.sum(axis=(0, 1), dtype=F64).astype(dt).reshape(ns) if cache["bias"] else None
-    return dx, dweight, dbias
+    return g.reshape(cache["shape"]), dweight, dbias
