@@ -105,10 +105,11 @@ def check_hyper(name: str, value: Any, *, low: float = 0.0, high: float | None =
 
 def check_int(name: str, value: Any, *, low: int = 1) -> int:
     """``value`` as an int ``>= low`` (numpy integers accepted; bools and floats are a ``TypeError``)."""
+    words = "a positive integer" if low == 1 else f"an int >= {low}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {low}, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be {words}, got {type(value).__name__} {value!r}")
     if value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        raise ValueError(f"{name} must be {words}, got {value!r}")
     return int(value)
 
 
@@ -131,3 +132,23 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
     return bool(value)
+
+
+# --- scratch layers
+
+
+def make_rng(rng: np.random.Generator | int) -> np.random.Generator:
+    """Turn an explicit seed (``int``) or an existing ``np.random.Generator`` into a Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be an int seed or a numpy.random.Generator, got {type(rng).__name__}")
+
+
+def check_float_dtype(dtype: Any) -> np.dtype:
+    """Return ``np.dtype(dtype)``, or raise ``ValueError`` if it is not a floating-point dtype."""
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise ValueError(f"dtype must be a floating-point dtype (e.g. np.float64), got {dt}")
+    return dt

@@ -63,7 +63,7 @@ def test_bad_arguments():
     model = _mlp(2, 3)
     loader = make_loader(*spirals(30), batch_size=10)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    with pytest.raises(ValueError, match="epochs must be an int >= 1"):
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
         fit(model, loader, nn.CrossEntropyLoss(), opt, epochs=0)
     with pytest.raises(ValueError, match="needs a val_loader"):
         fit(model, loader, nn.CrossEntropyLoss(), opt, epochs=1, patience=2)

@@ -24,33 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from nncourse._validate import check_array
+from nncourse._validate import check_array, check_float_dtype, make_rng
 
-
-def make_rng(rng: np.random.Generator | int) -> np.random.Generator:
-    """Turn an explicit seed (``int``) or an existing ``np.random.Generator`` into a Generator."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be an int seed or a numpy.random.Generator, got {type(rng).__name__}")
-
-
-def check_positive_int(name: str, value: Any) -> int:
-    """Return ``value`` as an int; ``TypeError`` if it is not an integer, ``ValueError`` if < 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def check_float_dtype(dtype: Any) -> np.dtype:
-    """Return ``np.dtype(dtype)``, or raise ``ValueError`` if it is not a floating-point dtype."""
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise ValueError(f"dtype must be a floating-point dtype (e.g. np.float64), got {dt}")
-    return dt
+__all__ = ["Cache", "Layer", "check_float_dtype", "make_rng"]
 
 
 class Cache(dict):

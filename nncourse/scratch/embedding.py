@@ -5,9 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from nncourse._validate import check_array
+from nncourse._validate import check_array, check_float_dtype, check_int, make_rng
 from nncourse.scratch import functional as F
-from nncourse.scratch.base import Cache, Layer, check_float_dtype, check_positive_int, make_rng
+from nncourse.scratch.base import Cache, Layer
 
 
 class Embedding(Layer):
@@ -35,8 +35,8 @@ class Embedding(Layer):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        self.num_embeddings = check_positive_int("num_embeddings", num_embeddings)
-        self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        self.num_embeddings = check_int("num_embeddings", num_embeddings)
+        self.embedding_dim = check_int("embedding_dim", embedding_dim)
         if padding_idx is not None:
             if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
                 raise TypeError(f"padding_idx must be an int or None, got {type(padding_idx).__name__}")

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from nncourse._validate import check_float_dtype, check_int, make_rng
 from nncourse.scratch import functional as F
-from nncourse.scratch.base import Cache, Layer, check_float_dtype, check_positive_int, make_rng
+from nncourse.scratch.base import Cache, Layer
 
 
 class Linear(Layer):
@@ -35,8 +36,8 @@ class Linear(Layer):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        self.in_features = check_positive_int("in_features", in_features)
-        self.out_features = check_positive_int("out_features", out_features)
+        self.in_features = check_int("in_features", in_features)
+        self.out_features = check_int("out_features", out_features)
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {bias!r}")
         dt = check_float_dtype(dtype)

@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from nncourse._validate import check_float_dtype, check_int
 from nncourse.scratch import functional as F
-from nncourse.scratch.base import Cache, Layer, check_float_dtype, check_positive_int
+from nncourse.scratch.base import Cache, Layer
 
 
 def _check_eps(eps: Any) -> float:
@@ -51,7 +52,7 @@ class _BatchNorm(Layer):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        self.num_features = check_positive_int("num_features", num_features)
+        self.num_features = check_int("num_features", num_features)
         self.eps = _check_eps(eps)
         if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, (int, float))):
             raise TypeError(f"momentum must be a number in [0, 1] or None, got {type(momentum).__name__}")
@@ -152,7 +153,7 @@ class LayerNorm(Layer):
     ) -> None:
         super().__init__()
         dims = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-        self.normalized_shape = tuple(check_positive_int("normalized_shape", d) for d in dims)
+        self.normalized_shape = tuple(check_int("normalized_shape", d) for d in dims)
         if not self.normalized_shape:
             raise ValueError("normalized_shape must hold at least one size, got ()")
         self.eps = _check_eps(eps)
