@@ -1,0 +1,312 @@
+"""Convolution kernels and layers (chapter 09), twins of ``torch.nn.functional.conv1d/conv2d``.
+
+Like torch, "convolution" here is a *cross-correlation*: the kernel is not flipped. Layouts are
+torch's: inputs ``(N, C_in, H, W)`` (NCHW) or ``(N, C_in, L)``, weights ``(C_out, C_in, kH, kW)`` or
+``(C_out, C_in, k)``, bias ``(C_out,)``. Along each spatial axis, with input size ``n``, kernel ``k``,
+stride ``s``, padding ``p`` and dilation ``d``::
+
+    out = floor((n + 2p - d(k - 1) - 1) / s) + 1          (conv_output_size)
+
+Kernels (stateless, ``name_forward(...) -> (out, cache)``, ``name_backward(dout, cache) -> grads``)::
+
+    conv2d_forward(x, weight, bias=None, *, stride=1, padding=0, dilation=1) -> (out, cache)
+    conv2d_backward(dout, cache) -> (dx, dweight, dbias)      dbias is None without a bias
+    conv1d_forward / conv1d_backward                           the same on (N, C, L)
+    conv2d_forward_loops, conv2d_backward_loops                explicit loops, for teaching
+
+The vectorised forward is *im2col*: a strided view lists every receptive field (no copy), one
+reshape lays them out as the rows of a matrix, and one matrix product with the flattened weights
+computes every output. The backward runs the two matrix products in reverse and scatters the
+gradient of each column back onto the input (*col2im*), one kernel offset at a time.
+Layers ``Conv1d`` and ``Conv2d`` hold ``weight`` and ``bias`` and call these kernels.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from nncourse._validate import check_array, check_int_tuple
+from nncourse.scratch.base import Cache, Layer, check_float_dtype, check_positive_int, make_rng
+
+__all__ = [
+    "Conv1d", "Conv2d", "conv1d_backward", "conv1d_forward", "conv2d_backward", "conv2d_backward_loops",
+    "conv2d_forward", "conv2d_forward_loops", "conv_output_size",
+]
+
+
+def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Output length along one axis: ``floor((size + 2 padding - dilation (kernel - 1) - 1) / stride) + 1``.
+
+    A division that is not whole is floored, as torch does (the last input rows are not covered).
+    Raises ``ValueError`` with the computed sizes when the dilated kernel is larger than the padded input.
+    """
+    (size,) = check_int_tuple("size", size, 1)
+    (kernel,) = check_int_tuple("kernel", kernel, 1)
+    (stride,) = check_int_tuple("stride", stride, 1)
+    (padding,) = check_int_tuple("padding", padding, 1, minimum=0)
+    (dilation,) = check_int_tuple("dilation", dilation, 1)
+    extent, padded = dilation * (kernel - 1) + 1, size + 2 * padding
+    if extent > padded:
+        raise ValueError(
+            f"kernel extent {extent} (kernel {kernel}, dilation {dilation}) is larger than the padded input "
+            f"{padded} (input {size} + 2 * padding {padding}): no output position fits"
+        )
+    return (padded - extent) // stride + 1
+
+
+def _spatial_input(x: Any, c_in: int, names: tuple[str, ...]) -> np.ndarray:
+    """Check ``x`` is ``(N, C_in, *names)`` floats, spotting unbatched and channels-last inputs."""
+    expected = "(N, C_in, " + ", ".join(names) + ")"
+    shape = tuple(np.shape(x))
+    if len(shape) == len(names) + 1:
+        raise ValueError(f"x must have shape {expected} with C_in={c_in}, got shape {shape}: add a batch axis, x[None]")
+    check_array("x", x, ("N", None, *names), dtype_kind="f")
+    if shape[1] != c_in:
+        if shape[-1] == c_in:
+            order = (0, len(shape) - 1, *range(1, len(shape) - 1))
+            raise ValueError(
+                f"x has shape {shape}: channels last (NHWC)? Expected {expected} with C_in={c_in} channels "
+                f"in dim 1; use x.transpose{order}"
+            )
+        raise ValueError(f"x has {shape[1]} channels in dim 1 but weight expects C_in={c_in}: x shape {shape}, expected {expected}")
+    return np.asarray(x)
+
+
+def _check_params(weight: Any, bias: Any, ndim: int) -> tuple[np.ndarray, np.ndarray | None]:
+    names = ("C_out", "C_in", "kH", "kW") if ndim == 2 else ("C_out", "C_in", "k")
+    dims = check_array("weight", weight, names, dtype_kind="f")
+    if bias is not None:
+        check_array("bias", bias, ("C_out",), dims=dims, dtype_kind="f")
+        bias = np.asarray(bias)
+    return np.asarray(weight), bias
+
+
+def _geometry(x: np.ndarray, weight: np.ndarray, stride: Any, padding: Any, dilation: Any) -> dict[str, tuple[int, ...]]:
+    s = check_int_tuple("stride", stride, 2)
+    p = check_int_tuple("padding", padding, 2, minimum=0)
+    d = check_int_tuple("dilation", dilation, 2)
+    try:
+        out = tuple(conv_output_size(x.shape[2 + a], weight.shape[2 + a], s[a], p[a], d[a]) for a in range(2))
+    except ValueError as exc:
+        raise ValueError(f"x of shape {x.shape} with weight of shape {weight.shape}: {exc}") from None
+    return {"stride": s, "padding": p, "dilation": d, "out": out}
+
+
+def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    """Pad the last two axes of (N, C, H, W) by ``padding`` on both sides."""
+    if padding == (0, 0):
+        return x
+    ph, pw = padding
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+            out: tuple[int, int]) -> np.ndarray:
+    """Read-only strided view ``(N, C, H_out, W_out, kH, kW)`` of every receptive field of padded ``xp``.
+
+    ``view[n, c, r, s, i, j] = xp[n, c, r * stride_h + i * dilation_h, s * stride_w + j * dilation_w]``.
+    """
+    sn, sc, sh, sw = xp.strides
+    shape = (xp.shape[0], xp.shape[1], out[0], out[1], kernel[0], kernel[1])
+    steps = (sn, sc, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1])
+    return np.lib.stride_tricks.as_strided(xp, shape=shape, strides=steps, writeable=False)
+
+
+# ---------------------------------------------------------------------------------------------- 2-D
+def conv2d_forward(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: Any = 0,
+                   dilation: Any = 1) -> tuple[np.ndarray, dict[str, Any]]:
+    """x (N, C_in, H, W), weight (C_out, C_in, kH, kW), bias (C_out,) or None -> out (N, C_out, H_out, W_out)."""
+    weight, bias = _check_params(weight, bias, 2)
+    c_out, c_in, kh, kw = weight.shape
+    x = _spatial_input(x, c_in, ("H", "W"))
+    g = _geometry(x, weight, stride, padding, dilation)
+    n, (ho, wo) = x.shape[0], g["out"]
+    view = windows(_pad(x, g["padding"]), (kh, kw), g["stride"], g["dilation"], g["out"])
+    cols = view.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c_in * kh * kw)  # im2col: one row per output
+    out = cols @ weight.reshape(c_out, -1).T  # (N*H_out*W_out, C_out)
+    if bias is not None:
+        out += bias
+    out = np.ascontiguousarray(out.reshape(n, ho, wo, c_out).transpose(0, 3, 1, 2), dtype=x.dtype)
+    cache = {"cols": cols, "weight": weight.copy(), "x_shape": x.shape, "has_bias": bias is not None,
+             "out_shape": out.shape, **g}
+    return out, cache
+
+
+def conv2d_backward(dout: Any, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """dout (N, C_out, H_out, W_out) -> (dx (N, C_in, H, W), dweight like weight, dbias (C_out,) or None)."""
+    check_array("dout", dout, cache["out_shape"], dtype_kind="f")
+    weight, cols = cache["weight"], cache["cols"]
+    c_out, c_in, kh, kw = weight.shape
+    n, _, h, w = cache["x_shape"]
+    (ho, wo), (sh, sw), (ph, pw), (dh, dw) = cache["out"], cache["stride"], cache["padding"], cache["dilation"]
+    d = np.asarray(dout).transpose(0, 2, 3, 1).reshape(-1, c_out)  # (N*H_out*W_out, C_out), rows as cols'
+    dweight = (d.T @ cols).reshape(weight.shape).astype(weight.dtype, copy=False)
+    dbias = d.sum(axis=0).astype(weight.dtype, copy=False) if cache["has_bias"] else None
+    dcols = (d @ weight.reshape(c_out, -1)).reshape(n, ho, wo, c_in, kh, kw).transpose(4, 5, 0, 3, 1, 2)
+    dxp = np.zeros((n, c_in, h + 2 * ph, w + 2 * pw), dtype=dcols.dtype)
+    for i in range(kh):  # col2im: each kernel offset adds its slice of dcols onto the input it read
+        for j in range(kw):
+            dxp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols[i, j]
+    dx = dxp[:, :, ph: ph + h, pw: pw + w].astype(cols.dtype, copy=False)
+    return np.ascontiguousarray(dx), dweight, dbias
+
+
+def conv2d_forward_loops(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: Any = 0,
+                         dilation: Any = 1) -> np.ndarray:
+    """The definition, one output number at a time: same arguments and result as ``conv2d_forward``'s ``out``."""
+    weight, bias = _check_params(weight, bias, 2)
+    c_out, c_in, kh, kw = weight.shape
+    x = _spatial_input(x, c_in, ("H", "W"))
+    g = _geometry(x, weight, stride, padding, dilation)
+    (ho, wo), (sh, sw), (dh, dw) = g["out"], g["stride"], g["dilation"]
+    xp = _pad(x, g["padding"])
+    out = np.zeros((x.shape[0], c_out, ho, wo), dtype=x.dtype)
+    for n in range(x.shape[0]):
+        for o in range(c_out):
+            for r in range(ho):
+                for s in range(wo):
+                    field = xp[n, :, r * sh: r * sh + dh * (kh - 1) + 1: dh, s * sw: s * sw + dw * (kw - 1) + 1: dw]
+                    out[n, o, r, s] = np.sum(field * weight[o]) + (bias[o] if bias is not None else 0.0)
+    return out
+
+
+def conv2d_backward_loops(dout: Any, x: Any, weight: Any, *, has_bias: bool = True, stride: Any = 1,
+                          padding: Any = 0, dilation: Any = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The backward pass one output number at a time: each output sends ``dout`` back to what it read."""
+    weight, _ = _check_params(weight, None, 2)
+    c_out, c_in, kh, kw = weight.shape
+    x = _spatial_input(x, c_in, ("H", "W"))
+    g = _geometry(x, weight, stride, padding, dilation)
+    (ho, wo), (sh, sw), (ph, pw), (dh, dw) = g["out"], g["stride"], g["padding"], g["dilation"]
+    check_array("dout", dout, (x.shape[0], c_out, ho, wo), dtype_kind="f")
+    xp = _pad(x, g["padding"])
+    dxp, dweight, dbias = np.zeros_like(xp), np.zeros_like(weight), np.zeros(c_out, dtype=weight.dtype)
+    for n in range(x.shape[0]):
+        for o in range(c_out):
+            for r in range(ho):
+                for s in range(wo):
+                    rows = slice(r * sh, r * sh + dh * (kh - 1) + 1, dh)
+                    columns = slice(s * sw, s * sw + dw * (kw - 1) + 1, dw)
+                    dxp[n, :, rows, columns] += dout[n, o, r, s] * weight[o]  # out = sum(field * weight[o]) + b
+                    dweight[o] += dout[n, o, r, s] * xp[n, :, rows, columns]
+                    dbias[o] += dout[n, o, r, s]
+    dx = dxp[:, :, ph: ph + x.shape[2], pw: pw + x.shape[3]]
+    return np.ascontiguousarray(dx), dweight, (dbias if has_bias else None)
+
+
+# ---------------------------------------------------------------------------------------------- 1-D
+def conv1d_forward(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: Any = 0,
+                   dilation: Any = 1) -> tuple[np.ndarray, dict[str, Any]]:
+    """x (N, C_in, L), weight (C_out, C_in, k), bias (C_out,) or None -> out (N, C_out, L_out).
+
+    A 1-D convolution is the 2-D one on an image of height 1: this adds that axis and calls ``conv2d_forward``.
+    """
+    weight, bias = _check_params(weight, bias, 1)
+    x = _spatial_input(x, weight.shape[1], ("L",))
+    settings = {name: (1, *check_int_tuple(name, value, 1, minimum=int(name != "padding")))
+                for name, value in (("stride", stride), ("padding", padding), ("dilation", dilation))}
+    settings["padding"] = (0, settings["padding"][1])
+    try:
+        conv_output_size(x.shape[2], weight.shape[2], *(settings[k][1] for k in ("stride", "padding", "dilation")))
+    except ValueError as exc:
+        raise ValueError(f"x of shape {x.shape} with weight of shape {weight.shape}: {exc}") from None
+    out, cache = conv2d_forward(x[:, :, None, :], weight[:, :, None, :], bias, **settings)
+    return out[:, :, 0, :], cache
+
+
+def conv1d_backward(dout: Any, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """dout (N, C_out, L_out) -> (dx (N, C_in, L), dweight (C_out, C_in, k), dbias (C_out,) or None)."""
+    n, c_out, _, l_out = cache["out_shape"]
+    check_array("dout", dout, (n, c_out, l_out), dtype_kind="f")
+    dx, dweight, dbias = conv2d_backward(np.asarray(dout)[:, :, None, :], cache)
+    return dx[:, :, 0, :], dweight[:, :, 0, :], dbias
+
+
+# ---------------------------------------------------------------------------------------------- layers
+class _ConvNd(Layer):
+    """Shared constructor of ``Conv1d`` and ``Conv2d``: torch's arguments, names, shapes and init."""
+
+    ndim = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, bias: bool = True, *, rng: np.random.Generator | int = 0,
+                 dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        self.out_channels = check_positive_int("out_channels", out_channels)
+        self.kernel_size = check_int_tuple("kernel_size", kernel_size, self.ndim)
+        self.stride = check_int_tuple("stride", stride, self.ndim)
+        self.padding = check_int_tuple("padding", padding, self.ndim, minimum=0)
+        self.dilation = check_int_tuple("dilation", dilation, self.ndim)
+        if not isinstance(bias, bool):
+            raise ValueError(f"bias must be a bool, got {bias!r}")
+        dt, gen = check_float_dtype(dtype), make_rng(rng)
+        # torch: kaiming_uniform_(a=sqrt(5)) for the weight and U(-b, b) for the bias, both b = 1/sqrt(fan_in)
+        bound = 1.0 / math.sqrt(self.in_channels * math.prod(self.kernel_size))
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.params["weight"] = gen.uniform(-bound, bound, size=shape).astype(dt)
+        if bias:
+            self.params["bias"] = gen.uniform(-bound, bound, size=(self.out_channels,)).astype(dt)
+        self.zero_grad()
+
+    def _kernel_forward(self, x: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _kernel_backward(self, dout: np.ndarray, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, Any]:
+        raise NotImplementedError
+
+    def forward(self, x: Any) -> tuple[np.ndarray, Cache]:
+        """x (N, C_in, *spatial) -> out (N, C_out, *spatial_out); see the kernel's docstring."""
+        out, kernel_cache = self._kernel_forward(x)
+        return out, Cache(self, out.shape, kernel=kernel_cache)
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        """dout like out -> dx like x; fills grads['weight'] (and grads['bias'])."""
+        dout, cache = self._start_backward(dout, cache)
+        dx, dweight, dbias = self._kernel_backward(dout, cache["kernel"])
+        self._set_grad("weight", dweight)
+        if "bias" in self.params:
+            self._set_grad("bias", dbias)
+        return dx
+
+    def extra_repr(self) -> str:
+        k, s, p, d = (v[0] if self.ndim == 1 else v for v in (self.kernel_size, self.stride, self.padding, self.dilation))
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={k}, stride={s}"
+        text += f", padding={p}" if any(self.padding) else ""
+        text += f", dilation={d}" if any(v != 1 for v in self.dilation) else ""
+        return text + ("" if "bias" in self.params else ", bias=False")
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution layer, twin of ``torch.nn.Conv2d`` (groups=1, zero padding).
+
+    Parameters: weight (C_out, C_in, kH, kW), bias (C_out,), both ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``
+    with ``fan_in = C_in * kH * kW`` (torch's default). x (N, C_in, H, W) -> out (N, C_out, H_out, W_out).
+    """
+
+    ndim = 2
+
+    def _kernel_forward(self, x: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        return conv2d_forward(x, self.params["weight"], self.params.get("bias"), stride=self.stride,
+                              padding=self.padding, dilation=self.dilation)
+
+    def _kernel_backward(self, dout: np.ndarray, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, Any]:
+        return conv2d_backward(dout, cache)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution layer, twin of ``torch.nn.Conv1d`` (groups=1, zero padding).
+
+    Parameters: weight (C_out, C_in, k), bias (C_out,), torch's default init. x (N, C_in, L) -> (N, C_out, L_out).
+    """
+
+    ndim = 1
+
+    def _kernel_forward(self, x: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        return conv1d_forward(x, self.params["weight"], self.params.get("bias"), stride=self.stride[0],
+                              padding=self.padding[0], dilation=self.dilation[0])
+
+    def _kernel_backward(self, dout: np.ndarray, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, Any]:
+        return conv1d_backward(dout, cache)
