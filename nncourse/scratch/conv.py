@@ -124,11 +124,12 @@ def conv2d_forward(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, pa
     g = _geometry(x, weight, stride, padding, dilation)
     n, (ho, wo) = x.shape[0], g["out"]
     view = windows(_pad(x, g["padding"]), (kh, kw), g["stride"], g["dilation"], g["out"])
-    cols = view.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c_in * kh * kw)  # im2col: one row per output
-    out = cols @ weight.reshape(c_out, -1).T  # (N*H_out*W_out, C_out)
+    # im2col, one column per output position: (N, C_in*kH*kW, H_out*W_out), rows ordered like the weights
+    cols = view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c_in * kh * kw, ho * wo)
+    out = weight.reshape(c_out, -1) @ cols  # (C_out, K) @ (N, K, P) -> (N, C_out, P), batched over N
     if bias is not None:
-        out += bias
-    out = np.ascontiguousarray(out.reshape(n, ho, wo, c_out).transpose(0, 3, 1, 2), dtype=x.dtype)
+        out += bias[:, None]
+    out = out.reshape(n, c_out, ho, wo).astype(x.dtype, copy=False)
     cache = {"cols": cols, "weight": weight.copy(), "x_shape": x.shape, "has_bias": bias is not None,
              "out_shape": out.shape, **g}
     return out, cache
@@ -141,14 +142,15 @@ def conv2d_backward(dout: Any, cache: dict[str, Any]) -> tuple[np.ndarray, np.nd
     c_out, c_in, kh, kw = weight.shape
     n, _, h, w = cache["x_shape"]
     (ho, wo), (sh, sw), (ph, pw), (dh, dw) = cache["out"], cache["stride"], cache["padding"], cache["dilation"]
-    d = np.asarray(dout).transpose(0, 2, 3, 1).reshape(-1, c_out)  # (N*H_out*W_out, C_out), rows as cols'
-    dweight = (d.T @ cols).reshape(weight.shape).astype(weight.dtype, copy=False)
-    dbias = d.sum(axis=0).astype(weight.dtype, copy=False) if cache["has_bias"] else None
-    dcols = (d @ weight.reshape(c_out, -1)).reshape(n, ho, wo, c_in, kh, kw).transpose(4, 5, 0, 3, 1, 2)
+    d = np.asarray(dout).reshape(n, c_out, ho * wo)  # (N, C_out, P), P = H_out*W_out as in cols
+    # out[n] = W @ cols[n], so dW = sum_n d[n] @ cols[n].T and dcols[n] = W.T @ d[n]
+    dweight = (d @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(weight.shape).astype(weight.dtype, copy=False)
+    dbias = d.sum(axis=(0, 2)).astype(weight.dtype, copy=False) if cache["has_bias"] else None
+    dcols = (weight.reshape(c_out, -1).T @ d).reshape(n, c_in, kh, kw, ho, wo)
     dxp = np.zeros((n, c_in, h + 2 * ph, w + 2 * pw), dtype=dcols.dtype)
     for i in range(kh):  # col2im: each kernel offset adds its slice of dcols onto the input it read
         for j in range(kw):
-            dxp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols[i, j]
+            dxp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols[:, :, i, j]
     dx = dxp[:, :, ph: ph + h, pw: pw + w].astype(cols.dtype, copy=False)
     return np.ascontiguousarray(dx), dweight, dbias
 
