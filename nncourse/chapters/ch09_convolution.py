@@ -128,7 +128,7 @@ def demo_image(size: int = 28) -> np.ndarray:
     image = np.zeros((size, size))
     s = size // 4
     image[s: 2 * s + s // 2, s // 2: 2 * s] = 1.0  # square, upper left
-    disc = (rows - 2.6 * s) ** 2 + (cols - 2.6 * s) ** 2 <= (0.9 * s) ** 2  # disc, lower right
+    disc = (rows - 2.9 * s) ** 2 + (cols - 2.9 * s) ** 2 <= (0.8 * s) ** 2  # disc, lower right
     image[disc] = 0.7
     return image
 
