@@ -231,6 +231,6 @@ def test_bad_input_gets_a_value_error_with_the_computed_sizes() -> None:
         pool.max_pool2d_forward(rng.standard_normal((1, 1, 8, 8)), 3, padding=2)
     with pytest.raises(ValueError, match=r"kernel extent 3 .* larger than the padded input 2"):
         MaxPool2d(3).forward(rng.standard_normal((1, 1, 2, 5)))
-    out, cache = Conv2d(3, 2, 5).forward(rng.standard_normal((1, 3, 8, 8)))
+    _, cache = Conv2d(3, 2, 5).forward(rng.standard_normal((1, 3, 8, 8)))
     with pytest.raises(ValueError, match=r"dout must have shape \(1, 2, 4, 4\)"):
         conv.conv2d_backward(np.ones((1, 2, 4, 5)), cache["kernel"])

@@ -13,7 +13,8 @@ Notebook helpers: ``demo_image``, ``receptive_field``, ``parameter_counts``, ``s
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 
 from nncourse._validate import check_array, check_int_tuple
-from nncourse.scratch.base import Cache, Layer, check_float_dtype, check_positive_int, make_rng
+from nncourse.scratch.base import (
+    Cache,
+    Layer,
+    check_float_dtype,
+    check_positive_int,
+    make_rng,
+)
 
 __all__ = [
     "Conv1d", "Conv2d", "conv1d_backward", "conv1d_forward", "conv2d_backward", "conv2d_backward_loops",
@@ -94,7 +100,7 @@ def _geometry(x: np.ndarray, weight: np.ndarray, stride: Any, padding: Any, dila
     return {"stride": s, "padding": p, "dilation": d, "out": out}
 
 
-def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
+def _pad(x: np.ndarray, padding: tuple[int, ...], value: float = 0.0) -> np.ndarray:
     """Pad the last two axes of (N, C, H, W) by ``padding`` on both sides."""
     if padding == (0, 0):
         return x
@@ -102,8 +108,8 @@ def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndar
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-            out: tuple[int, int]) -> np.ndarray:
+def windows(xp: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+            out: tuple[int, ...]) -> np.ndarray:
     """Read-only strided view ``(N, C, H_out, W_out, kH, kW)`` of every receptive field of padded ``xp``.
 
     ``view[n, c, r, s, i, j] = xp[n, c, r * stride_h + i * dilation_h, s * stride_w + j * dilation_w]``.
@@ -243,7 +249,7 @@ class _ConvNd(Layer):
         self.padding = check_int_tuple("padding", padding, self.ndim, minimum=0)
         self.dilation = check_int_tuple("dilation", dilation, self.ndim)
         if not isinstance(bias, bool):
-            raise ValueError(f"bias must be a bool, got {bias!r}")
+            raise TypeError(f"bias must be a bool, got {bias!r}")
         dt, gen = check_float_dtype(dtype), make_rng(rng)
         # torch: kaiming_uniform_(a=sqrt(5)) for the weight and U(-b, b) for the bias, both b = 1/sqrt(fan_in)
         bound = 1.0 / math.sqrt(self.in_channels * math.prod(self.kernel_size))

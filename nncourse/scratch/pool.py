@@ -56,7 +56,7 @@ def max_pool2d_forward(x: Any, kernel_size: Any, stride: Any = None, padding: An
     """x (N, C, H, W) -> out (N, C, H_out, W_out), the maximum of each (dilated) window."""
     g = _settings(x, kernel_size, stride, padding, dilation)
     x = np.asarray(x)
-    n, c, h, w = x.shape
+    n, c = x.shape[:2]
     (kh, kw), (ho, wo) = g["kernel"], g["out"]
     xp = _pad(x, g["padding"], -np.inf)
     view = windows(xp, g["kernel"], g["stride"], g["dilation"], g["out"]).reshape(n, c, ho, wo, kh * kw)
@@ -88,7 +88,7 @@ def avg_pool2d_forward(x: Any, kernel_size: Any, stride: Any = None, padding: An
     ``count_include_pad=False`` divides by the number of real (unpadded) pixels in each window.
     """
     if not isinstance(count_include_pad, bool):
-        raise ValueError(f"count_include_pad must be a bool, got {count_include_pad!r}")
+        raise TypeError(f"count_include_pad must be a bool, got {count_include_pad!r}")
     g = _settings(x, kernel_size, stride, padding, 1)
     x = np.asarray(x)
     k, s, d, o = g["kernel"], g["stride"], g["dilation"], g["out"]
@@ -164,7 +164,7 @@ class AvgPool2d(_Pool2d):
         self.stride = self.kernel_size if stride is None else check_int_tuple("stride", stride, 2)
         self.padding = check_int_tuple("padding", padding, 2, minimum=0)
         if not isinstance(count_include_pad, bool):
-            raise ValueError(f"count_include_pad must be a bool, got {count_include_pad!r}")
+            raise TypeError(f"count_include_pad must be a bool, got {count_include_pad!r}")
         self.count_include_pad = count_include_pad
 
     def _forward(self, x: Any) -> tuple[np.ndarray, dict[str, Any]]:
