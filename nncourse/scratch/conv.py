@@ -15,7 +15,7 @@ Kernels (stateless, ``name_forward(...) -> (out, cache)``, ``name_backward(dout,
     conv2d_forward_loops, conv2d_backward_loops                explicit loops, for teaching
 
 The vectorised forward is *im2col*: a strided view lists every receptive field (no copy), one
-reshape lays them out as the rows of a matrix, and one matrix product with the flattened weights
+reshape lays them out as the columns of a matrix, and one matrix product with the flattened weights
 computes every output. The backward runs the two matrix products in reverse and scatters the
 gradient of each column back onto the input (*col2im*), one kernel offset at a time.
 Layers ``Conv1d`` and ``Conv2d`` hold ``weight`` and ``bias`` and call these kernels.
@@ -130,12 +130,12 @@ def conv2d_forward(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, pa
     g = _geometry(x, weight, stride, padding, dilation)
     n, (ho, wo) = x.shape[0], g["out"]
     view = windows(_pad(x, g["padding"]), (kh, kw), g["stride"], g["dilation"], g["out"])
-    # im2col, one column per output position: (N, C_in*kH*kW, H_out*W_out), rows ordered like the weights
-    cols = view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c_in * kh * kw, ho * wo)
-    out = weight.reshape(c_out, -1) @ cols  # (C_out, K) @ (N, K, P) -> (N, C_out, P), batched over N
+    # im2col: one column per output position (n, i, j), one row per kernel tap (c, u, v) as in the weights
+    cols = view.transpose(1, 4, 5, 0, 2, 3).reshape(c_in * kh * kw, n * ho * wo)
+    out = weight.reshape(c_out, -1) @ cols  # (C_out, C_in*kH*kW) @ (C_in*kH*kW, N*H_out*W_out): every output at once
     if bias is not None:
         out += bias[:, None]
-    out = out.reshape(n, c_out, ho, wo).astype(x.dtype, copy=False)
+    out = np.ascontiguousarray(out.reshape(c_out, n, ho, wo).transpose(1, 0, 2, 3), dtype=x.dtype)
     cache = {"cols": cols, "weight": weight.copy(), "x_shape": x.shape, "has_bias": bias is not None,
              "out_shape": out.shape, **g}
     return out, cache
@@ -148,16 +148,16 @@ def conv2d_backward(dout: Any, cache: dict[str, Any]) -> tuple[np.ndarray, np.nd
     c_out, c_in, kh, kw = weight.shape
     n, _, h, w = cache["x_shape"]
     (ho, wo), (sh, sw), (ph, pw), (dh, dw) = cache["out"], cache["stride"], cache["padding"], cache["dilation"]
-    d = np.asarray(dout).reshape(n, c_out, ho * wo)  # (N, C_out, P), P = H_out*W_out as in cols
-    # out[n] = W @ cols[n], so dW = sum_n d[n] @ cols[n].T and dcols[n] = W.T @ d[n]
-    dweight = (d @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(weight.shape).astype(weight.dtype, copy=False)
-    dbias = d.sum(axis=(0, 2)).astype(weight.dtype, copy=False) if cache["has_bias"] else None
-    dcols = (weight.reshape(c_out, -1).T @ d).reshape(n, c_in, kh, kw, ho, wo)
-    dxp = np.zeros((n, c_in, h + 2 * ph, w + 2 * pw), dtype=dcols.dtype)
-    for i in range(kh):  # col2im: each kernel offset adds its slice of dcols onto the input it read
+    d = np.asarray(dout).transpose(1, 0, 2, 3).reshape(c_out, n * ho * wo)  # columns ordered like cols'
+    # out = W @ cols + b, a linear layer: dW = d @ cols.T, db = row sums of d, dcols = W.T @ d
+    dweight = (d @ cols.T).reshape(weight.shape).astype(weight.dtype, copy=False)
+    dbias = d.sum(axis=1).astype(weight.dtype, copy=False) if cache["has_bias"] else None
+    dcols = (weight.reshape(c_out, -1).T @ d).reshape(c_in, kh, kw, n, ho, wo)
+    dxp = np.zeros((c_in, n, h + 2 * ph, w + 2 * pw), dtype=dcols.dtype)  # channels first, like dcols
+    for i in range(kh):  # col2im: each kernel tap (i, j) read a strided slice of the input; add its gradient there
         for j in range(kw):
-            dxp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols[:, :, i, j]
-    dx = dxp[:, :, ph: ph + h, pw: pw + w].astype(cols.dtype, copy=False)
+            dxp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols[:, i, j]
+    dx = dxp[:, :, ph: ph + h, pw: pw + w].transpose(1, 0, 2, 3).astype(cols.dtype, copy=False)
     return np.ascontiguousarray(dx), dweight, dbias
 
 
