@@ -16,8 +16,8 @@ Kernels (stateless, ``name_forward(...) -> (out, cache)``, ``name_backward(dout,
 
 The vectorised forward is *im2col*: a strided view lists every receptive field (no copy), one
 reshape lays them out as the columns of a matrix, and one matrix product with the flattened weights
-computes every output. The backward runs the two matrix products in reverse and scatters the
-gradient of each column back onto the input (*col2im*), one kernel offset at a time.
+computes every output. The backward runs the matrix products in reverse and scatters the
+gradient of each column back onto the input (*col2im*), one kernel tap at a time.
 Layers ``Conv1d`` and ``Conv2d`` hold ``weight`` and ``bias`` and call these kernels.
 """
 from __future__ import annotations
@@ -152,11 +152,12 @@ def conv2d_backward(dout: Any, cache: dict[str, Any]) -> tuple[np.ndarray, np.nd
     # out = W @ cols + b, a linear layer: dW = d @ cols.T, db = row sums of d, dcols = W.T @ d
     dweight = (d @ cols.T).reshape(weight.shape).astype(weight.dtype, copy=False)
     dbias = d.sum(axis=1).astype(weight.dtype, copy=False) if cache["has_bias"] else None
-    dcols = (weight.reshape(c_out, -1).T @ d).reshape(c_in, kh, kw, n, ho, wo)
-    dxp = np.zeros((c_in, n, h + 2 * ph, w + 2 * pw), dtype=dcols.dtype)  # channels first, like dcols
-    for i in range(kh):  # col2im: each kernel tap (i, j) read a strided slice of the input; add its gradient there
+    taps = weight.transpose(2, 3, 1, 0)  # (kH, kW, C_in, C_out): taps[i, j].T is W's column block of tap (i, j)
+    dxp = np.zeros((c_in, n, h + 2 * ph, w + 2 * pw), dtype=np.result_type(weight, d))  # channels first, like cols
+    for i in range(kh):  # col2im, one kernel tap at a time: its rows of dcols go back to the input pixels it read
         for j in range(kw):
-            dxp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols[:, i, j]
+            dcols_ij = (taps[i, j] @ d).reshape(c_in, n, ho, wo)
+            dxp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols_ij
     dx = dxp[:, :, ph: ph + h, pw: pw + w].transpose(1, 0, 2, 3).astype(cols.dtype, copy=False)
     return np.ascontiguousarray(dx), dweight, dbias
 
