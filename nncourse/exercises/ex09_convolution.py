@@ -91,7 +91,8 @@ EXERCISE = Exercise(
     id=EXERCISE_ID,
     title="Convolution",
     tasks=[
-        Task("conv_output_size", ref.conv_output_size, lambda: _size_cases(False), lambda: _size_cases(True)),
+        Task("conv_output_size", ref.conv_output_size, lambda: _size_cases(False), lambda: _size_cases(True),
+             substitutable=True),
         Task("conv2d_forward", ref.conv2d_forward, lambda: _conv_cases(1, False, False), lambda: _conv_cases(101, True, False),
              points=2),
         Task("conv2d_backward", ref.conv2d_backward, lambda: _conv_cases(2, False, True), lambda: _conv_cases(102, True, True),
