@@ -159,6 +159,26 @@ def test_layers_load_the_torch_twin_and_match_it(ours, theirs, shape) -> None:
         close(layer.grads[name], p.grad, f"grad of {name}")
 
 
+def test_layers_take_unbatched_input_like_torch() -> None:
+    rng = np.random.default_rng(12)
+    torch.manual_seed(0)
+    for layer, module, shape in ((Conv2d(3, 2, 3, padding=1), nn.Conv2d(3, 2, 3, padding=1), (3, 6, 5)),
+                                 (Conv1d(2, 4, 3), nn.Conv1d(2, 4, 3), (2, 9)),
+                                 (MaxPool2d(2), nn.MaxPool2d(2), (3, 6, 5)), (AvgPool2d(3, 1, 1), nn.AvgPool2d(3, 1, 1), (2, 5, 5))):
+        if layer.params:
+            layer.load_torch(module.double())
+        x = rng.standard_normal(shape)
+        out, cache = layer.forward(x)
+        (xt,) = tensors(x)
+        out_t = module(xt)
+        close(out, out_t, f"{type(layer).__name__} output")
+        dout = rng.standard_normal(out.shape)
+        out_t.backward(torch.tensor(dout))
+        close(layer.backward(dout, cache), xt.grad, f"{type(layer).__name__} dx")
+        for name, p in module.named_parameters():
+            close(layer.grads[name], p.grad, f"{type(layer).__name__} grad of {name}")
+
+
 def test_pool_layers_match_torch_modules() -> None:
     x = np.random.default_rng(8).standard_normal((2, 3, 8, 7))
     for layer, module in ((MaxPool2d(2), nn.MaxPool2d(2)), (AvgPool2d(3, 2, 1), nn.AvgPool2d(3, 2, 1))):
@@ -220,7 +240,7 @@ def test_bad_input_gets_a_value_error_with_the_computed_sizes() -> None:
     with pytest.raises(ValueError, match=r"x has 4 channels in dim 1 but weight expects C_in=3"):
         conv.conv2d_forward(rng.standard_normal((1, 4, 8, 8)), w)
     with pytest.raises(ValueError, match=r"got shape \(3, 8, 8\): add a batch axis"):
-        Conv2d(3, 2, 5).forward(rng.standard_normal((3, 8, 8)))
+        conv.conv2d_forward(rng.standard_normal((3, 8, 8)), w)
     with pytest.raises(ValueError, match=r"bias must have shape \(C_out,\) \(with C_out=2"):
         conv.conv2d_forward(rng.standard_normal((1, 3, 8, 8)), w, np.zeros(3))
     with pytest.raises(ValueError, match="stride must be >= 1"):

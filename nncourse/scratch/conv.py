@@ -267,18 +267,21 @@ class _ConvNd(Layer):
         raise NotImplementedError
 
     def forward(self, x: Any) -> tuple[np.ndarray, Cache]:
-        """x (N, C_in, *spatial) -> out (N, C_out, *spatial_out); see the kernel's docstring."""
-        out, kernel_cache = self._kernel_forward(x)
-        return out, Cache(self, out.shape, kernel=kernel_cache)
+        """x (N, C_in, *spatial) or unbatched (C_in, *spatial), as torch -> out (N, C_out, *spatial_out) or (C_out, ...)."""
+        unbatched = np.ndim(x) == self.ndim + 1
+        out, kernel_cache = self._kernel_forward(np.asarray(x)[None] if unbatched else x)
+        out = out[0] if unbatched else out
+        return out, Cache(self, out.shape, kernel=kernel_cache, unbatched=unbatched)
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
         """dout like out -> dx like x; fills grads['weight'] (and grads['bias'])."""
         dout, cache = self._start_backward(dout, cache)
-        dx, dweight, dbias = self._kernel_backward(dout, cache["kernel"])
+        unbatched = cache["unbatched"]
+        dx, dweight, dbias = self._kernel_backward(dout[None] if unbatched else dout, cache["kernel"])
         self._set_grad("weight", dweight)
         if "bias" in self.params:
             self._set_grad("bias", dbias)
-        return dx
+        return dx[0] if unbatched else dx
 
     def extra_repr(self) -> str:
         k, s, p, d = (v[0] if self.ndim == 1 else v for v in (self.kernel_size, self.stride, self.padding, self.dilation))

@@ -125,13 +125,17 @@ class _Pool2d(Layer):
         raise NotImplementedError
 
     def forward(self, x: Any) -> tuple[np.ndarray, Cache]:
-        """x (N, C, H, W) -> out (N, C, H_out, W_out)."""
-        out, kernel_cache = self._forward(x)
-        return out, Cache(self, out.shape, kernel=kernel_cache)
+        """x (N, C, H, W) or unbatched (C, H, W), as torch -> out (N, C, H_out, W_out) or (C, H_out, W_out)."""
+        unbatched = np.ndim(x) == 3
+        out, kernel_cache = self._forward(np.asarray(x)[None] if unbatched else x)
+        out = out[0] if unbatched else out
+        return out, Cache(self, out.shape, kernel=kernel_cache, unbatched=unbatched)
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
-        """dout (N, C, H_out, W_out) -> dx (N, C, H, W)."""
+        """dout like out -> dx like x."""
         dout, cache = self._start_backward(dout, cache)
+        if cache["unbatched"]:
+            return self._backward(dout[None], cache["kernel"])[0]
         return self._backward(dout, cache["kernel"])
 
 
