@@ -152,3 +152,17 @@ def check_float_dtype(dtype: Any) -> np.dtype:
     if dt.kind != "f":
         raise ValueError(f"dtype must be a floating-point dtype (e.g. np.float64), got {dt}")
     return dt
+def check_int_tuple(name: str, value: Any, n: int, *, minimum: int = 1) -> tuple[int, ...]:
+    """``value`` as a tuple of ``n`` ints, each ``>= minimum``; an int is repeated ``n`` times.
+
+    For torch-style size arguments (``kernel_size=3`` or ``(3, 5)``, ``stride``, ``padding``, ...).
+    Raises ``ValueError`` naming the argument otherwise.
+    """
+    items = (value,) * n if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    if not isinstance(items, (tuple, list)) or len(items) != n or any(
+        isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in items
+    ):
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < minimum for v in items):
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return tuple(int(v) for v in items)

@@ -13,19 +13,24 @@ from __future__ import annotations
 
 from nncourse.scratch.activations import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nncourse.scratch.base import Cache, Layer
+from nncourse.scratch.conv import Conv1d, Conv2d
 from nncourse.scratch.dropout import Dropout
 from nncourse.scratch.embedding import Embedding
 from nncourse.scratch.linear import Linear
 from nncourse.scratch.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from nncourse.scratch.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from nncourse.scratch.pool import AvgPool2d, MaxPool2d
 from nncourse.scratch.sequential import Sequential
 
 __all__ = [
     "GELU",
+    "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
     "Cache",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
@@ -34,6 +39,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "ReLU",
     "Sequential",
     "Sigmoid",
