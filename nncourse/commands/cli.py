@@ -56,8 +56,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from nncourse.checks import FAIL, PASS, TODO
     from nncourse.grading.gradebook import grade_submission
+    from nncourse.grading.sandbox import sandbox_status
 
-    record = grade_submission(Path(args.notebook), _root(), exercise_id=args.exercise, public=True)
+    # a learner checking their own notebook runs their own code: the sandbox is used where it works
+    record = grade_submission(Path(args.notebook), _root(), exercise_id=args.exercise, public=True, sandboxed=sandbox_status()[0])
     if record["error"]:
         print(f"{FAIL} {record['error']}")
         return 1
@@ -73,13 +75,23 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     from nncourse.checks import EXERCISES
     from nncourse.grading.runner import Limits
+    from nncourse.grading.sandbox import sandbox_status
 
+    works, why = sandbox_status()
+    sandboxed = not args.unsafe_no_sandbox
+    if sandboxed and not works:
+        print(f"refusing to run learner code without the sandbox: {why}.\n"
+              "Install bubblewrap (README, 'For instructors'), or pass --unsafe-no-sandbox to run every submission "
+              "with YOUR rights (it can read and change your files).", file=sys.stderr)
+        return 2
+    if not sandboxed:
+        print("WARNING: --unsafe-no-sandbox: learner code runs with your rights, guarded only by an audit hook", file=sys.stderr)
     limits = Limits(task_s=args.task_timeout, submission_s=args.submission_timeout, memory_mb=args.memory_mb)
     if args.selftest:
         from nncourse.grading.attacks import selftest
 
         ids = [args.exercise] if args.exercise else sorted(EXERCISES)
-        ok = selftest(_root(), ids, limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0), jobs=args.jobs or 2)
+        ok = selftest(_root(), ids, limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0), jobs=args.jobs or 2, sandboxed=sandboxed)
         print("selftest passed" if ok else "SELFTEST FAILED")
         return 0 if ok else 1
     if not args.submissions or not args.out:
@@ -87,7 +99,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 2
     from nncourse.grading.gradebook import grade_many
 
-    records = grade_many([Path(s) for s in args.submissions], Path(args.out), _root(), exercise_id=args.exercise, jobs=args.jobs, limits=limits)
+    records = grade_many([Path(s) for s in args.submissions], Path(args.out), _root(), exercise_id=args.exercise, jobs=args.jobs, limits=limits, sandboxed=sandboxed)
     scores = [r["score"] for r in records]
     print(f"graded {len(records)} submissions; mean score {sum(scores) / max(len(scores), 1):.2f}; gradebook: {Path(args.out) / 'grades.csv'}")
     return 0
@@ -120,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--submission-timeout", type=float, default=60.0, help="seconds per submission")
     p.add_argument("--memory-mb", type=int, default=1024, help="memory per submission beyond start-up")
     p.add_argument("--selftest", action="store_true", help="prove solutions score 100%%, blanks and attacks 0%%")
+    p.add_argument("--unsafe-no-sandbox", action="store_true", help="run learner code WITH YOUR RIGHTS when bubblewrap is missing (not for real classes)")
     p.set_defaults(func=cmd_grade)
     args = parser.parse_args(argv)
     return int(args.func(args))

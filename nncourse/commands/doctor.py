@@ -38,6 +38,10 @@ def run_doctor(out=print) -> int:
         out(f"torch build CUDA {cuda}; device {get_device()}; threads {torch.get_num_threads()}")
     if _version("sklearn") is not None and _version("torch") is not None:
         problems += _check_data(out)
+    from nncourse.grading.sandbox import sandbox_status
+
+    works, why = sandbox_status()  # only instructors grading need it: reported, not a problem
+    out(f"grading       sandbox {'ok' if works else 'NOT AVAILABLE'}: {why}")
     if problems:
         out("\nNOT READY:")
         for p in problems:

@@ -71,7 +71,7 @@ ATTACKS: dict[str, Callable[[list[str]], list[str]]] = {
 }
 
 
-def selftest(course_root, exercise_ids: list[str], limits=None, jobs: int = 2, out=print) -> bool:
+def selftest(course_root, exercise_ids: list[str], limits=None, jobs: int = 2, out=print, sandboxed: bool = True) -> bool:
     """For every exercise: the solution scores 100%, the blank release 0%, every attack 0%, the host unharmed."""
     import os
     import tempfile
@@ -102,7 +102,7 @@ def selftest(course_root, exercise_ids: list[str], limits=None, jobs: int = 2, o
 
         def run(key):
             report = grade_answers(
-                exercise, runs[key], limits=limits, course_root=Path(course_root), extra_protected=(canary_dir,), prelude=course_prelude(solution)
+                exercise, runs[key], limits=limits, course_root=Path(course_root), extra_protected=(canary_dir,), prelude=course_prelude(solution), sandboxed=sandboxed
             )
             return key, sum(t.points for t in report.tasks), report
 

@@ -28,7 +28,10 @@ from nncourse.grading.runner import Limits, grade_answers
 from nncourse.grading.submission import Submission, read_submission
 
 
-def grade_submission(path: Path, course_root: Path, *, exercise_id: str | None = None, public: bool = False, limits: Limits | None = None, protected: tuple[Path, ...] = ()) -> dict:
+def grade_submission(
+    path: Path, course_root: Path, *, exercise_id: str | None = None, public: bool = False, limits: Limits | None = None,
+    protected: tuple[Path, ...] = (), sandboxed: bool = True, seed: int | None = None, policy: str = "all",
+) -> dict:
     """Grade one file; always returns a record (an unreadable file or an internal error scores 0 with a message)."""
     sub = read_submission(path, course_root, set(EXERCISES), exercise_id)
     record = {"file": str(path), "student": sub.student, "sha256": sub.sha256, "exercise": sub.exercise_id, "notes": sub.notes, "cell_errors": [], "error": sub.error}
@@ -40,7 +43,10 @@ def grade_submission(path: Path, course_root: Path, *, exercise_id: str | None =
     record["tasks"] = [{"name": t.name, "points": 0.0, "max_points": t.points, "status": "missing", "message": sub.error or ""} for t in (exercise.tasks if exercise else [])]
     if sub.error is None and exercise is not None:
         try:
-            report = grade_answers(exercise, sub.answers, public=public, limits=limits, course_root=course_root, extra_protected=protected, prelude=sub.prelude)
+            report = grade_answers(
+                exercise, sub.answers, public=public, limits=limits, course_root=course_root, extra_protected=protected, prelude=sub.prelude,
+                sandboxed=sandboxed, seed=seed, policy=policy,
+            )
             record["tasks"] = [asdict(t) for t in report.tasks]
             record["cell_errors"] = report.cell_errors
         except Exception as exc:  # noqa: BLE001 - never lose a submission to a grader bug
@@ -73,7 +79,10 @@ def collect(inputs: list[Path]) -> list[Path]:
     return sorted(set(found))
 
 
-def grade_many(inputs: list[Path], out: Path, course_root: Path, *, exercise_id: str | None = None, jobs: int | None = None, limits: Limits | None = None, progress: bool = True) -> list[dict]:
+def grade_many(
+    inputs: list[Path], out: Path, course_root: Path, *, exercise_id: str | None = None, jobs: int | None = None, limits: Limits | None = None,
+    progress: bool = True, sandboxed: bool = True,
+) -> list[dict]:
     """Grade every submission not graded yet; write all outputs; return the records of this gradebook."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,7 +103,7 @@ def grade_many(inputs: list[Path], out: Path, course_root: Path, *, exercise_id:
     lock = threading.Lock()
     jobs = jobs or max(1, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=jobs) as pool, results.open("a", encoding="utf-8") as sink:
-        futures = [pool.submit(grade_submission, p, course_root, exercise_id=exercise_id, limits=limits, protected=(out.resolve(),)) for p in todo]
+        futures = [pool.submit(grade_submission, p, course_root, exercise_id=exercise_id, limits=limits, protected=(out.resolve(),), sandboxed=sandboxed) for p in todo]
         for future in tqdm(as_completed(futures), total=len(futures), desc="grading", disable=not progress):
             record = future.result()
             with lock:
