@@ -94,12 +94,29 @@ def cmd_grade(args: argparse.Namespace) -> int:
         ok = selftest(_root(), ids, limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0), jobs=args.jobs or 2, sandboxed=sandboxed)
         print("selftest passed" if ok else "SELFTEST FAILED")
         return 0 if ok else 1
-    if not args.submissions or not args.out:
-        print("grade needs SUBMISSIONS and --out DIR (or --selftest)", file=sys.stderr)
-        return 2
-    from nncourse.grading.gradebook import grade_many
+    if args.gradescope_autograder:
+        from nncourse.grading.autograder import build_autograder
 
-    records = grade_many([Path(s) for s in args.submissions], Path(args.out), _root(), exercise_id=args.exercise, jobs=args.jobs, limits=limits, sandboxed=sandboxed)
+        zip_path = build_autograder(_root(), args.gradescope_autograder, Path(args.out or "."), limits=limits, policy=args.partial_credit)
+        print(f"wrote {zip_path}: upload it as the assignment's autograder on Gradescope")
+        return 0
+    if not args.submissions or not args.out:
+        print("grade needs SUBMISSIONS and --out DIR (or --selftest, or --gradescope-autograder EXERCISE)", file=sys.stderr)
+        return 2
+    from nncourse.grading.gradebook import GradebookError, grade_many
+
+    try:
+        records = grade_many(
+            [Path(s) for s in args.submissions], Path(args.out), _root(), exercise_id=args.exercise, jobs=args.jobs, limits=limits,
+            sandboxed=sandboxed, seed=args.seed, policy=args.partial_credit,
+        )
+    except (FileNotFoundError, GradebookError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"interrupted: finished submissions are kept; the gradebook of what is done is in {Path(args.out) / 'grades.csv'}; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
     scores = [r["score"] for r in records]
     print(f"graded {len(records)} submissions; mean score {sum(scores) / max(len(scores), 1):.2f}; gradebook: {Path(args.out) / 'grades.csv'}")
     return 0
@@ -132,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--submission-timeout", type=float, default=60.0, help="seconds per submission")
     p.add_argument("--memory-mb", type=int, default=1024, help="memory per submission beyond start-up")
     p.add_argument("--selftest", action="store_true", help="prove solutions score 100%%, blanks and attacks 0%%")
+    p.add_argument("--seed", type=int, default=None, help="seed of the grading cases (default: drawn, then recorded in --out)")
+    p.add_argument("--partial-credit", choices=("all", "per-case"), default="all", help="a task scores when all its cases pass (default), or per case")
+    p.add_argument("--gradescope-autograder", metavar="EXERCISE", help="write Gradescope's autograder zip for EXERCISE into --out (default: .)")
     p.add_argument("--unsafe-no-sandbox", action="store_true", help="run learner code WITH YOUR RIGHTS when bubblewrap is missing (not for real classes)")
     p.set_defaults(func=cmd_grade)
     args = parser.parse_args(argv)

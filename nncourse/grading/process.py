@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -22,18 +23,26 @@ from nncourse.grading.sandbox import INSIDE, SCRATCH, Sandbox
 HERE = Path(__file__).resolve().parent
 NOBODY = 65534
 STARTUP_MB = 1536  # memory a worker needs on top of the learner's share (Python, numpy, torch)
-LIVE: set["Channel"] = set()  # every open channel, so that a signal handler can close them all
+LIVE: set["Channel"] = set()  # every open channel, so that an interruption can kill them all
+STOP = threading.Event()  # set on Ctrl-C / SIGTERM: no new process starts, running ones are killed
 
 
 class WorkerGone(RuntimeError):
     """The process died, broke the protocol or stopped answering in time."""
 
 
+class Interrupted(RuntimeError):
+    """The grader is stopping (Ctrl-C or SIGTERM): this submission's record is not kept."""
+
+
 class Channel:
     """A process (sandboxed unless ``sandboxed`` is False) and its two pipes."""
 
     def __init__(self, argv: list[str], limits, sandboxed: bool, *, extra_binds: tuple[tuple[str, str], ...] = ()) -> None:
+        if STOP.is_set():
+            raise Interrupted("the grader is stopping")
         self.limits = limits
+        self._killed = False
         self.box: Sandbox | None = None
         self.scratch: str | None = None
         to_r, self._to = os.pipe()
@@ -126,14 +135,29 @@ class Channel:
             return f"the worker was killed by {name}{hint}"
         return f"the worker exited with code {code} (e.g. sys.exit or os._exit in your code)"
 
-    def close(self) -> None:
-        """Kill everything this process started; idempotent."""
+    def killed_from_outside(self) -> bool:
+        """The sandbox itself (bwrap, outside the learner's reach) died by a signal the grader did not send:
+        an administrator, the system's OOM killer... not the learner's doing, so graded again later."""
+        proc = getattr(self, "proc", None)
+        return self.box is not None and not self._killed and proc is not None and proc.poll() is not None and proc.returncode < 0
+
+    def kill(self) -> None:
+        """Kill the process and all it started (its pipes stay open: the thread using them sees the end)."""
+        self._killed = True
         proc = getattr(self, "proc", None)
         if proc is not None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        if self.box is not None:
+            self.box.kill_all(remove=False)
+
+    def close(self) -> None:
+        """Kill everything this process started, close the pipes, remove the scratch; idempotent."""
+        self.kill()
+        proc = getattr(self, "proc", None)
+        if proc is not None:
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -179,9 +203,11 @@ def reference_server(exercise_id: str, limits, sandboxed: bool) -> Channel:
     return Channel([sys.executable, "-I", "-c", code, "{IN}", "{OUT}"], limits, sandboxed, extra_binds=binds)
 
 
-def close_all() -> None:
+def stop_all() -> None:
+    """Ctrl-C / SIGTERM: start no more processes and kill every running one (their threads clean up)."""
+    STOP.set()
     for channel in list(LIVE):
-        channel.close()
+        channel.kill()
 
 
 def _can_drop_privileges() -> bool:

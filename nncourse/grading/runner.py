@@ -18,7 +18,7 @@ from pathlib import Path
 
 from nncourse.checks import Case, Exercise, Task
 from nncourse.grading import process, wire
-from nncourse.grading.process import Channel, WorkerGone
+from nncourse.grading.process import STOP, Channel, Interrupted, WorkerGone
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -160,6 +160,8 @@ def grade_answers(
     errors_kept = False
     try:
         while pending:
+            if STOP.is_set():
+                raise Interrupted("the grader is stopping")
             restarts += 1
             if restarts > len(cells) + len(exercise.tasks) + 2 or time.monotonic() >= end:
                 for task in pending:
@@ -176,6 +178,8 @@ def grade_answers(
                 try:
                     boot.run(worker, limits, end)
                 except WorkerGone as exc:
+                    if STOP.is_set():
+                        raise Interrupted("the grader is stopping") from exc
                     if boot.current < 0:  # before any learner code: the imports or the prelude failed
                         if time.monotonic() >= end:
                             continue
@@ -204,7 +208,9 @@ def grade_answers(
                                 break
                             worker.send(_callback(reference, message, substituted, deadline), deadline)
                     except WorkerGone as exc:
-                        status = "timeout" if "time limit" in str(exc) else "crash"
+                        if STOP.is_set():
+                            raise Interrupted("the grader is stopping") from exc
+                        status = "timeout" if "time limit" in str(exc) else ("killed" if worker.killed_from_outside() else "crash")
                         results[task.name] = TaskResult(task.name, 0.0, task.points, status, f"{exc}; the worker was restarted", 0, len(cases))
                         pending.pop(0)
                         if task.substitutable:

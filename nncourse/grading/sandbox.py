@@ -132,8 +132,8 @@ class Sandbox:
             cmd = ["/bin/sh", "-c", f'{joins} && exec "$@"', "sh", *cmd]
         return cmd
 
-    def kill_all(self) -> None:
-        """Kill every process left in this sandbox's cgroups, then remove them."""
+    def kill_all(self, remove: bool = True) -> None:
+        """Kill every process left in this sandbox's cgroups, then (``remove``) remove the cgroups."""
         for group in self.cgroups:
             for _ in range(50):
                 try:
@@ -148,10 +148,11 @@ class Sandbox:
                     except ProcessLookupError:
                         pass
                 time.sleep(0.01)
-            try:
-                os.rmdir(group)
-            except OSError:
-                pass
+            if remove:
+                try:
+                    os.rmdir(group)
+                except OSError:
+                    pass
 
 
 def _own_cgroup_v1(controller: str) -> str | None:
