@@ -88,7 +88,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print("WARNING: --unsafe-no-sandbox: learner code runs with your rights, guarded only by an audit hook", file=sys.stderr)
     limits = Limits(task_s=args.task_timeout, submission_s=args.submission_timeout, memory_mb=args.memory_mb)
     if args.selftest:
-        from nncourse.grading.attacks import selftest
+        from nncourse.grading.selftest import selftest
 
         ids = [args.exercise] if args.exercise else sorted(EXERCISES)
         ok = selftest(_root(), ids, limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0), jobs=args.jobs or 2, sandboxed=sandboxed)
