@@ -77,8 +77,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from nncourse.grading.runner import Limits
     from nncourse.grading.sandbox import sandbox_status
 
-    works, why = sandbox_status()
+    limits = Limits(task_s=args.task_timeout, submission_s=args.submission_timeout, memory_mb=args.memory_mb)
     sandboxed = not args.unsafe_no_sandbox
+    if args.gradescope_autograder:  # built here, run on Gradescope: this machine needs no sandbox for it
+        from nncourse.grading.autograder import build_autograder
+
+        try:
+            zip_path = build_autograder(_root(), args.gradescope_autograder, Path(args.out or "."), limits=limits, policy=args.partial_credit, seed=args.seed, sandboxed=sandboxed)
+        except (KeyError, FileNotFoundError) as exc:
+            print(f"grade: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {zip_path}: upload it as the assignment's autograder on Gradescope")
+        return 0
+    works, why = sandbox_status()
     if sandboxed and not works:
         print(f"refusing to run learner code without the sandbox: {why}.\n"
               "Install bubblewrap (README, 'For instructors'), or pass --unsafe-no-sandbox to run every submission "
@@ -86,7 +97,6 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 2
     if not sandboxed:
         print("WARNING: --unsafe-no-sandbox: learner code runs with your rights, guarded only by an audit hook", file=sys.stderr)
-    limits = Limits(task_s=args.task_timeout, submission_s=args.submission_timeout, memory_mb=args.memory_mb)
     if args.selftest:
         from nncourse.grading.selftest import selftest
 
@@ -94,12 +104,6 @@ def cmd_grade(args: argparse.Namespace) -> int:
         ok = selftest(_root(), ids, limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0), jobs=args.jobs or 2, sandboxed=sandboxed)
         print("selftest passed" if ok else "SELFTEST FAILED")
         return 0 if ok else 1
-    if args.gradescope_autograder:
-        from nncourse.grading.autograder import build_autograder
-
-        zip_path = build_autograder(_root(), args.gradescope_autograder, Path(args.out or "."), limits=limits, policy=args.partial_credit)
-        print(f"wrote {zip_path}: upload it as the assignment's autograder on Gradescope")
-        return 0
     if not args.submissions or not args.out:
         print("grade needs SUBMISSIONS and --out DIR (or --selftest, or --gradescope-autograder EXERCISE)", file=sys.stderr)
         return 2
