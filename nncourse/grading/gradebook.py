@@ -165,6 +165,7 @@ def grade_many(
                 sink.flush()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        process.close_reference_pool()
         _restore_signals(previous)
         records = _latest(load_results(results), files)
         write_reports(records, out)

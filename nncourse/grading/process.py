@@ -7,6 +7,7 @@ started (its cgroup, pid namespace and process group) and removes its scratch fo
 """
 from __future__ import annotations
 
+import atexit
 import os
 import select
 import signal
@@ -43,6 +44,7 @@ class Channel:
             raise Interrupted("the grader is stopping")
         self.limits = limits
         self._killed = False
+        self.broken = False
         self.box: Sandbox | None = None
         self.scratch: str | None = None
         to_r, self._to = os.pipe()
@@ -201,6 +203,53 @@ def reference_server(exercise_id: str, limits, sandboxed: bool) -> Channel:
     code = f"import sys; sys.path.insert(0, {path!r}); from nncourse.grading.refserver import main; main({exercise_id!r}, int(sys.argv[1]), int(sys.argv[2]))"
     binds = ((str(package), f"{inside}/nncourse"),) if sandboxed else ()
     return Channel([sys.executable, "-I", "-c", code, "{IN}", "{OUT}"], limits, sandboxed, extra_binds=binds)
+
+
+_POOL: dict[tuple, Channel] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def borrow_reference(exercise_id: str, limits, sandboxed: bool) -> tuple[Channel, float]:
+    """A ready reference server for this thread (kept between submissions: it imports the course
+    once), or a new one; returns it and the seconds spent starting it (0 when reused)."""
+    key = (threading.get_ident(), exercise_id, sandboxed)
+    with _POOL_LOCK:
+        channel = _POOL.pop(key, None)
+    if channel is not None and channel.proc.poll() is None and not channel.broken:
+        return channel, 0.0
+    if channel is not None:
+        channel.close()
+    began = time.monotonic()
+    channel = reference_server(exercise_id, limits, sandboxed)
+    try:
+        channel.receive(began + 120.0)
+    except BaseException:
+        channel.close()
+        raise
+    return channel, time.monotonic() - began
+
+
+def give_back_reference(channel: Channel, exercise_id: str, sandboxed: bool) -> None:
+    """Keep a healthy reference server for the next submission of this thread; close a broken one."""
+    if channel.broken or channel._buffer or STOP.is_set() or channel.proc.poll() is not None:
+        channel.close()
+        return
+    with _POOL_LOCK:
+        old = _POOL.pop((threading.get_ident(), exercise_id, sandboxed), None)
+        _POOL[(threading.get_ident(), exercise_id, sandboxed)] = channel
+    if old is not None:
+        old.close()
+
+
+def close_reference_pool() -> None:
+    with _POOL_LOCK:
+        channels = list(_POOL.values())
+        _POOL.clear()
+    for channel in channels:
+        channel.close()
+
+
+atexit.register(close_reference_pool)
 
 
 def stop_all() -> None:

@@ -199,10 +199,8 @@ def grade_answers(
                 while pending:
                     task = pending[0]
                     if substituted and reference is None:  # the reference server's start-up is not the learner's time
-                        began = time.monotonic()
-                        reference = process.reference_server(exercise.id, limits, sandboxed)
-                        reference.receive(began + 120.0)
-                        end += time.monotonic() - began
+                        reference, spent = process.borrow_reference(exercise.id, limits, sandboxed)
+                        end += spent
                     cases = cases_for(task, public, seed)
                     request = {"call": task.name, "cases": [{"args": wire.encode(list(copy.deepcopy(c.args))), "kwargs": wire.encode(copy.deepcopy(c.kwargs))} for c in cases]}
                     deadline = min(time.monotonic() + limits.task_s, end)
@@ -238,7 +236,7 @@ def grade_answers(
                 worker.close()
     finally:
         if reference is not None:
-            reference.close()
+            process.give_back_reference(reference, exercise.id, sandboxed)
     return RunReport([results[t.name] for t in exercise.tasks], cell_errors, max(restarts, 0))
 
 
@@ -251,6 +249,7 @@ def _callback(reference: Channel | None, message: dict, allowed: set[str], deadl
         reference.send({"call": name, "args": message.get("args"), "kwargs": message.get("kwargs")}, deadline)
         reply = reference.receive(deadline)
     except WorkerGone as exc:
+        reference.broken = True
         raise WorkerGone(f"time limit exceeded (a substituted reference call: {exc})") from exc
     return {"value": reply["value"]} if "value" in reply else {"error": str(reply.get("error", "failed"))[:500]}
 
