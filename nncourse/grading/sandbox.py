@@ -45,6 +45,20 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
+_help: str | None = None
+
+
+def _supports(flag: str) -> bool:
+    """Whether this bubblewrap knows ``flag`` (options were added over releases)."""
+    global _help
+    if _help is None:
+        try:
+            _help = subprocess.run([bwrap_path() or "bwrap", "--help"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            _help = ""
+    return flag in _help
+
+
 def python_roots() -> list[str]:
     """The folders that make up this Python environment (venv and base interpreter), as given and real."""
     roots: list[str] = []
@@ -102,7 +116,8 @@ class Sandbox:
         roots = python_roots()
         cmd = [bwrap_path() or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if os.geteuid() != 0:
-            cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns"]
+            cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+            cmd += ["--disable-userns"] if _supports("--disable-userns") else []  # bubblewrap >= 0.8
         cmd += ["--ro-bind", "/usr", "/usr"]
         for link in ("lib", "lib64", "bin", "sbin"):
             if os.path.islink(f"/{link}"):
