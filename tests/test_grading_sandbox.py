@@ -42,7 +42,7 @@ print(json.dumps(seen))
 def _run(code: str, *args: str, memory: int = 512 << 20, nproc: int = 32) -> subprocess.CompletedProcess:
     box = Sandbox.create(memory, nproc, 8 << 20)
     try:
-        return subprocess.run(box.command([sys.executable, "-I", "-c", code, *args]), capture_output=True, text=True, timeout=120)
+        return subprocess.run(box.command([sys.executable, "-I", "-c", code, *args]), capture_output=True, text=True, timeout=120, check=False)
     finally:
         box.kill_all()
 

@@ -11,7 +11,7 @@ on those and nothing else. Every process they start carries ``MARKER`` in its co
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 MARKER = "nncourse-attack-marker"
 

@@ -67,7 +67,7 @@ def grade_submission(
             record["cell_errors"] = report.cell_errors
     except Interrupted:
         raise
-    except Exception as exc:  # noqa: BLE001 - never lose a submission to a grader bug; graded again next run
+    except Exception as exc:  # never lose a submission to a grader bug; graded again next run
         if process.STOP.is_set():
             raise Interrupted("the grader is stopping") from exc
         record["error"] = f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); it will be graded again on the next run"

@@ -24,7 +24,7 @@ from nncourse.grading.sandbox import INSIDE, SCRATCH, Sandbox
 HERE = Path(__file__).resolve().parent
 NOBODY = 65534
 STARTUP_MB = 1536  # memory a worker needs on top of the learner's share (Python, numpy, torch)
-LIVE: set["Channel"] = set()  # every open channel, so that an interruption can kill them all
+LIVE: set[Channel] = set()  # every open channel, so that an interruption can kill them all
 STOP = threading.Event()  # set on Ctrl-C / SIGTERM: no new process starts, running ones are killed
 
 

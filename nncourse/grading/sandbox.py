@@ -53,7 +53,7 @@ def _supports(flag: str) -> bool:
     global _help
     if _help is None:
         try:
-            _help = subprocess.run([bwrap_path() or "bwrap", "--help"], capture_output=True, text=True, timeout=10).stdout
+            _help = subprocess.run([bwrap_path() or "bwrap", "--help"], capture_output=True, text=True, timeout=10, check=False).stdout
         except (OSError, subprocess.TimeoutExpired):
             _help = ""
     return flag in _help
@@ -100,7 +100,7 @@ class Sandbox:
     cgroups: tuple[str, ...] = ()
 
     @classmethod
-    def create(cls, memory_bytes: int, nproc: int, disk_bytes: int) -> "Sandbox":
+    def create(cls, memory_bytes: int, nproc: int, disk_bytes: int) -> Sandbox:
         box = cls(memory_bytes, nproc, disk_bytes)
         if os.geteuid() == 0:
             with _uid_lock:
@@ -235,7 +235,7 @@ def sandbox_status() -> tuple[bool, str]:
     box = Sandbox.create(256 << 20, 16, 1 << 20)
     probe = "import os,sys; print(os.getuid(), len(os.listdir('/proc')), os.path.exists(sys.argv[1]))"
     try:
-        result = subprocess.run(box.command([sys.executable, "-I", "-S", "-c", probe, str(HERE)]), capture_output=True, text=True, timeout=30)
+        result = subprocess.run(box.command([sys.executable, "-I", "-S", "-c", probe, str(HERE)]), capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         box.kill_all()
         _status = (False, f"bwrap could not start ({exc})")

@@ -123,7 +123,11 @@ def selftest(course_root, exercise_ids: list[str], limits=None, jobs: int = 2, o
     """For every exercise: the solution scores 100%, the blank release 0%, every attack 0%, the host unharmed."""
     from nncourse.checks import get_exercise
     from nncourse.grading.runner import Limits, grade_answers
-    from nncourse.grading.submission import answer_cell_indices, course_prelude, solution_notebook
+    from nncourse.grading.submission import (
+        answer_cell_indices,
+        course_prelude,
+        solution_notebook,
+    )
     from nncourse.release import release_notebook
 
     limits = limits or Limits(task_s=3.0, submission_s=60.0)
@@ -141,7 +145,7 @@ def selftest(course_root, exercise_ids: list[str], limits=None, jobs: int = 2, o
             runs = {"solution": [solution.cells[i].source for i in indices], "blank release": [blank.cells[i].source for i in indices]}
             runs.update({f"attack: {name}": make(names) for name, make in chosen.items()})
 
-            def run(key: str):
+            def run(key: str, exercise=exercise, runs=runs, solution=solution):
                 began = time.monotonic()
                 try:
                     report = grade_answers(

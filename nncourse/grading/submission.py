@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
 from nncourse.release import find_regions, release_notebook
-
-import numpy as np
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_JSON_DEPTH = 64  # a notebook is about 6 deep; JSON outputs of cells add a few levels
