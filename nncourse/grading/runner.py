@@ -1,12 +1,14 @@
 """Run one submission's answer cells in a worker process and grade its tasks, task by task.
 
-``grade_answers`` is the whole protocol: start a worker, watch it execute the answer cells (a
-cell that kills or hangs the worker is dropped and the worker restarted), then for each task send
-the cases' inputs, wait at most the task's time limit, decode the plain-data results and compare
-them here, in the trusted process, with the reference. A task that crashes or hangs the worker
-scores 0; the worker is restarted and, from then on, every call to a failed task's function is
-answered by the reference (through a callback to this process), so later tasks that build on it
-are still graded fairly.
+``grade_answers`` is the whole protocol: start a worker (in its sandbox, ``sandbox.py``), watch it
+execute the answer cells in order, each by its own deadline (a cell that kills, hangs or breaks
+the protocol is dropped and the worker restarted), then for each task send the cases' inputs
+(grading cases drawn from the gradebook's seed), wait until the task's absolute deadline, decode
+the plain-data results and compare them here, in the trusted process, with the reference. A task
+that crashes or hangs the worker scores 0; the worker is restarted and, from then on, every call
+to a failed task's function is answered by the reference, computed by a reference server in a
+sandbox of its own (the arguments are the learner's), so later tasks that build on it are still
+graded fairly. Nothing the worker sends extends a deadline.
 """
 from __future__ import annotations
 
