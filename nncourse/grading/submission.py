@@ -133,13 +133,13 @@ def json_depth(raw: bytes) -> int:
 
 
 def collect(inputs: list[Path]) -> list[Path]:
-    """Files given, plus every ``*.ipynb`` under folders given (symlinked folders not followed);
+    """Files given, plus every ``*.ipynb`` under folders given (symlinked folders inside not followed);
     sorted, without checkpoints. A path that does not exist raises ``FileNotFoundError``."""
     found: set[Path] = set()
     for item in map(Path, inputs):
         if not os.path.lexists(item):
             raise FileNotFoundError(f"no such file or folder: {item}")
-        if item.is_dir() and not item.is_symlink():
+        if item.is_dir():  # a folder the instructor names is walked; links to folders inside it are not
             for folder, dirs, names in os.walk(item, followlinks=False):
                 dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints"]
                 found.update(Path(folder) / n for n in names if n.endswith(".ipynb"))
