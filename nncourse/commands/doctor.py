@@ -42,6 +42,10 @@ def run_doctor(out=print) -> int:
     kernel_problem = check_kernel(out=out)
     if kernel_problem:
         problems.append(kernel_problem)
+    from nncourse.grading.sandbox import sandbox_status
+
+    works, why = sandbox_status()  # only instructors grading need it: reported, not a problem
+    out(f"grading       sandbox {'ok' if works else 'NOT AVAILABLE'}: {why}")
     if problems:
         out("\nNOT READY:")
         for p in problems:

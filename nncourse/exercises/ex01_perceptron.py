@@ -51,10 +51,10 @@ EXERCISE = Exercise(
     id=EXERCISE_ID,
     title="The perceptron",
     tasks=[
-        Task("predict", ref.predict, lambda: _predict_cases(0, (5, 1)), lambda: _predict_cases(101, (7, 1, 40)), substitutable=True),
-        Task("update", ref.update, lambda: _update_cases(0), lambda: _update_cases(202), outputs=("w", "b"), substitutable=True),
+        Task("predict", ref.predict, lambda: _predict_cases(0, (5, 1)), lambda seed=101: _predict_cases(seed, (7, 1, 40)), substitutable=True),
+        Task("update", ref.update, lambda: _update_cases(0), lambda seed=202: _update_cases(seed), outputs=("w", "b"), substitutable=True),
         Task(
-            "train_perceptron", _train_tuple, lambda: _train_cases(0), lambda: _train_cases(303),
+            "train_perceptron", _train_tuple, lambda: _train_cases(0), lambda seed=303: _train_cases(seed),
             points=2, outputs=("w", "b", "mistakes"),
         ),
     ],

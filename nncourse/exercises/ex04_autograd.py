@@ -38,8 +38,8 @@ def _local_cases(seed: int) -> list[Case]:
     ]
 
 
-def _local_grading_cases() -> list[Case]:
-    cases = _local_cases(404)
+def _local_grading_cases(seed: int = 404) -> list[Case]:
+    cases = _local_cases(seed)
     return cases + [
         Case("relu(-1.5)", ("relu", -1.5, 0.0)),
         Case("relu(2.0)", ("relu", 2.0, 0.0)),
@@ -162,9 +162,9 @@ def _backprop_cases(seed: int) -> list[Case]:
     ]
 
 
-def _backprop_grading_cases() -> list[Case]:
-    cases = _backprop_cases(4040)
-    rng = np.random.default_rng(4041)
+def _backprop_grading_cases(seed: int = 4040) -> list[Case]:
+    cases = _backprop_cases(seed)
+    rng = np.random.default_rng(seed + 1)
     chain = {f"h{i + 1}": _g("tanh" if i % 2 else "mul", f"h{i}", *(["w"] if i % 2 == 0 else [])) for i in range(8)}
     # h1 = h0*w, h2 = tanh(h1), ... : w is used four times, h_k once each
     cases.append(Case("a weight shared by four layers", (chain, {"h0": 0.7, "w": float(np.round(rng.uniform(0.5, 1.5), 3))}, "h8"),
@@ -182,8 +182,8 @@ EXERCISE = Exercise(
         Task("local_grads", ref.local_grads, lambda: _local_cases(4), _local_grading_cases, outputs=("out", "d out/da", "d out/db"),
              substitutable=True),
         Task("topological_order", ref.topological_order, lambda: _order_cases(0, ((3, 5),)),
-             lambda: _order_cases(44, ((2, 4), (4, 9), (5, 14))), verify=_verify_order, substitutable=True),
-        Task("unbroadcast", ref.unbroadcast, lambda: _unbroadcast_cases(1, extra=False), lambda: _unbroadcast_cases(41, extra=True)),
+             lambda seed=44: _order_cases(seed, ((2, 4), (4, 9), (5, 14))), verify=_verify_order, substitutable=True),
+        Task("unbroadcast", ref.unbroadcast, lambda: _unbroadcast_cases(1, extra=False), lambda seed=41: _unbroadcast_cases(seed, extra=True)),
         Task("backprop", ref.backprop, lambda: _backprop_cases(2), _backprop_grading_cases, points=2),
     ],
 )

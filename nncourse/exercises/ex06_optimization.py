@@ -115,12 +115,12 @@ EXERCISE = Exercise(
     id=EXERCISE_ID,
     title="Optimization",
     tasks=[
-        Task("momentum_step", momentum_step, lambda: _momentum_cases(0, (3,)), lambda: _momentum_cases(606, (2, 3)),
+        Task("momentum_step", momentum_step, lambda: _momentum_cases(0, (3,)), lambda seed=606: _momentum_cases(seed, (2, 3)),
              outputs=("param", "velocity")),
-        Task("adam_step", adam_step, lambda: _adam_cases(0, (4,), False), lambda: _adam_cases(616, (3, 2), False),
+        Task("adam_step", adam_step, lambda: _adam_cases(0, (4,), False), lambda seed=616: _adam_cases(seed, (3, 2), False),
              points=2, outputs=("param", "m", "v")),
-        Task("adamw_step", adamw_step, lambda: _adam_cases(1, (4,), True), lambda: _adam_cases(626, (5,), True),
+        Task("adamw_step", adamw_step, lambda: _adam_cases(1, (4,), True), lambda seed=626: _adam_cases(seed, (5,), True),
              outputs=("param", "m", "v")),
-        Task("cosine_lr", cosine_lr, lambda: _cosine_cases(100, 0.1, 0.001), lambda: _cosine_cases(37, 3e-4, 1e-5)),
+        Task("cosine_lr", cosine_lr, lambda: _cosine_cases(100, 0.1, 0.001), lambda seed=None: _cosine_cases(37 if seed is None else 20 + seed % 61, 3e-4, 1e-5)),
     ],
 )

@@ -1,21 +1,26 @@
 """Grade many submissions in parallel and write the gradebook, resumable and idempotent.
 
-Output folder:
+Output folder (only the grader writes it; no submission can see it):
+    grading.json                 the grading seed and partial-credit policy of this gradebook
     results.jsonl                one line per graded submission, appended as each finishes
-    grades.csv                   one row per student, one column per task, total (rebuilt from results.jsonl)
-    feedback/<student>.md        per-task score and message (never the grading code or inputs)
-    gradescope/<student>/results.json   Gradescope's autograder format
+    grades.csv                   one row per submission, one column per task (rebuilt from results.jsonl)
+    grades_<exercise>.csv        the same, one file per exercise
+    summary.csv                  mean, median and max per exercise and task
+    feedback/<name>.md           per-task score and message (never the grading code or inputs)
+    gradescope/<name>/results.json   Gradescope's autograder format
 
-A submission already in results.jsonl with the same file content (sha256) is not graded again, so
-an interrupted run resumes where it stopped and a re-run changes nothing. Submissions are only read.
+A submission already in results.jsonl with the same content (sha256) and a final record is not
+graded again: an interrupted run resumes where it stopped and a re-run changes nothing. A record
+that ended in an internal grader error or in a sandbox killed from outside is not final: it is
+graded again. Ctrl-C or SIGTERM stops promptly, keeps every finished record and writes the
+reports of what is done. Submissions are only read.
 """
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import os
-import re
+import secrets
+import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
@@ -24,85 +29,149 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from nncourse.checks import EXERCISES, get_exercise
+from nncourse.grading import process
+from nncourse.grading.process import Interrupted
+from nncourse.grading.reports import write_reports
 from nncourse.grading.runner import Limits, grade_answers
-from nncourse.grading.submission import Submission, read_submission
+from nncourse.grading.submission import collect, file_digest, read_submission
+
+POLICIES = ("all", "per-case")
 
 
-def grade_submission(path: Path, course_root: Path, *, exercise_id: str | None = None, public: bool = False, limits: Limits | None = None, protected: tuple[Path, ...] = ()) -> dict:
-    """Grade one file; always returns a record (an unreadable file or an internal error scores 0 with a message)."""
-    sub = read_submission(path, course_root, set(EXERCISES), exercise_id)
-    record = {"file": str(path), "student": sub.student, "sha256": sub.sha256, "exercise": sub.exercise_id, "notes": sub.notes, "cell_errors": [], "error": sub.error}
+class GradebookError(ValueError):
+    """The output folder was made with another seed or policy, or no submission was found."""
+
+
+def grade_submission(
+    path: Path, course_root: Path, *, exercise_id: str | None = None, public: bool = False, limits: Limits | None = None,
+    protected: tuple[Path, ...] = (), sandboxed: bool = True, seed: int | None = None, policy: str = "all",
+) -> dict:
+    """Grade one file; always returns a record (an unreadable file or an internal error scores 0 with a message).
+
+    Raises only ``Interrupted`` (the grader is stopping: this record must not be kept).
+    """
+    record: dict = {"file": str(path), "student": "", "sha256": "", "exercise": exercise_id, "notes": [], "cell_errors": [], "error": None, "tasks": [], "max_score": 0.0}
     try:
+        sub = read_submission(path, course_root, set(EXERCISES), exercise_id)
+        record.update(student=sub.student, sha256=sub.sha256, exercise=sub.exercise_id, notes=sub.notes, error=sub.error)
         exercise = get_exercise(sub.exercise_id) if sub.exercise_id else None
-    except KeyError as exc:
-        exercise, record["error"] = None, str(exc)
-    record["max_score"] = float(sum(t.points for t in exercise.tasks)) if exercise else 0.0
-    record["tasks"] = [{"name": t.name, "points": 0.0, "max_points": t.points, "status": "missing", "message": sub.error or ""} for t in (exercise.tasks if exercise else [])]
-    if sub.error is None and exercise is not None:
-        try:
-            report = grade_answers(exercise, sub.answers, public=public, limits=limits, course_root=course_root, extra_protected=protected, prelude=sub.prelude)
+        if exercise is not None:
+            record["max_score"] = float(sum(t.points for t in exercise.tasks))
+            record["tasks"] = [{"name": t.name, "points": 0.0, "max_points": t.points, "status": "missing", "message": sub.error or ""} for t in exercise.tasks]
+        if sub.error is None and exercise is not None:
+            report = grade_answers(
+                exercise, sub.answers, public=public, limits=limits, course_root=course_root, extra_protected=protected, prelude=sub.prelude,
+                sandboxed=sandboxed, seed=seed, policy=policy,
+            )
             record["tasks"] = [asdict(t) for t in report.tasks]
             record["cell_errors"] = report.cell_errors
-        except Exception as exc:  # noqa: BLE001 - never lose a submission to a grader bug
-            record["error"] = f"internal grader error ({type(exc).__name__}: {exc}); please report it"
-    record["score"] = round(sum(t["points"] for t in record["tasks"]), 2)
+    except Interrupted:
+        raise
+    except Exception as exc:  # never lose a submission to a grader bug; graded again next run
+        if process.STOP.is_set():
+            raise Interrupted("the grader is stopping") from exc
+        record["error"] = f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); it will be graded again on the next run"
+        record["internal_error"] = True
+    record["seed"], record["policy"] = seed, policy
+    record["final"] = not record.get("internal_error") and all(t.get("status") != "killed" for t in record["tasks"])
+    record["score"] = round(sum(t["points"] for t in record["tasks"]), 4)
     return record
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "student"
-
-
-def _load(results: Path) -> list[dict]:
+def load_results(results: Path) -> list[dict]:
+    """The records of ``results.jsonl``; a torn or unreadable line is skipped (that file is graded again)."""
+    if not results.exists():
+        return []
     records = []
-    if results.exists():
-        for line in results.read_text(encoding="utf-8").splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut by an interruption: that submission is graded again
+    for line in results.read_bytes().split(b"\n"):
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(record, dict) and isinstance(record.get("file"), str) and isinstance(record.get("tasks"), list):
+            records.append(record)
     return records
 
 
-def collect(inputs: list[Path]) -> list[Path]:
-    """Files given, plus every ``*.ipynb`` under folders given; sorted, without checkpoints."""
-    found: list[Path] = []
-    for item in inputs:
-        item = Path(item)
-        found.extend(sorted(p for p in item.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts) if item.is_dir() else [item])
-    return sorted(set(found))
+def _settings(out: Path, seed: int | None, policy: str) -> tuple[int, str]:
+    """The gradebook's seed and policy: given, recorded by an earlier run, or (seed) drawn now and recorded."""
+    meta = out / "grading.json"
+    recorded = json.loads(meta.read_text()) if meta.exists() else {}
+    if recorded:
+        if seed is not None and seed != recorded["seed"] or policy != recorded.get("policy", "all"):
+            raise GradebookError(
+                f"{out} was graded with seed {recorded['seed']} and policy {recorded.get('policy', 'all')!r}; "
+                "use a new --out folder to grade with other settings (earlier grades are never changed)"
+            )
+        return int(recorded["seed"]), recorded.get("policy", "all")
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    meta.write_text(json.dumps({"seed": seed, "policy": policy}) + "\n")
+    return seed, policy
 
 
-def grade_many(inputs: list[Path], out: Path, course_root: Path, *, exercise_id: str | None = None, jobs: int | None = None, limits: Limits | None = None, progress: bool = True) -> list[dict]:
-    """Grade every submission not graded yet; write all outputs; return the records of this gradebook."""
+def grade_many(
+    inputs: list[Path], out: Path, course_root: Path, *, exercise_id: str | None = None, jobs: int | None = None, limits: Limits | None = None,
+    progress: bool = True, sandboxed: bool = True, seed: int | None = None, policy: str = "all",
+) -> list[dict]:
+    """Grade every submission not graded yet; write all outputs; return the records of this gradebook.
+
+    Raises ``GradebookError`` (nothing to grade, or other settings than the folder's) and
+    ``KeyboardInterrupt`` after an interruption (the finished records and the reports are written).
+    """
+    if policy not in POLICIES:
+        raise GradebookError(f"policy must be one of {POLICIES}, got {policy!r}")
+    files = collect(inputs)
+    if not files:
+        raise GradebookError(f"no .ipynb submissions found in {', '.join(map(str, inputs))}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    seed, policy = _settings(out, seed, policy)
     results = out / "results.jsonl"
-    done = {(r["file"], r["sha256"]) for r in _load(results) if r.get("sha256")}
-    files = collect(inputs)
-    todo = []
-    for path in files:
-        try:
-            key = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
-        except OSError:
-            key = (str(path), "")
-        if key not in done:
-            todo.append(path)
+    done = {(r["file"], r.get("sha256")) for r in load_results(results) if r.get("sha256") and r.get("final", True)}
+    todo = [path for path in files if (str(path), file_digest(path)) not in done]
     if results.exists() and results.stat().st_size and not results.read_bytes().endswith(b"\n"):
-        with results.open("a", encoding="utf-8") as sink:  # a line cut by an interruption: end it
-            sink.write("\n")
-    lock = threading.Lock()
+        with results.open("ab") as sink:  # a line cut by an interruption: end it so it swallows nothing
+            sink.write(b"\n")
     jobs = jobs or max(1, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=jobs) as pool, results.open("a", encoding="utf-8") as sink:
-        futures = [pool.submit(grade_submission, p, course_root, exercise_id=exercise_id, limits=limits, protected=(out.resolve(),)) for p in todo]
-        for future in tqdm(as_completed(futures), total=len(futures), desc="grading", disable=not progress):
-            record = future.result()
-            with lock:
-                sink.write(json.dumps(record) + "\n")
+    lock = threading.Lock()
+    interrupted = False
+    written: set = set()
+    previous = _on_signals()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        with results.open("a", encoding="utf-8") as sink:
+            futures = [
+                pool.submit(grade_submission, p, course_root, exercise_id=exercise_id, limits=limits, protected=(out.resolve(),), sandboxed=sandboxed, seed=seed, policy=policy)
+                for p in todo
+            ]
+            try:
+                for future in tqdm(as_completed(futures), total=len(futures), desc="grading", disable=not progress):
+                    written.add(future)
+                    try:
+                        record = future.result()
+                    except Interrupted:
+                        continue
+                    with lock:
+                        sink.write(json.dumps(record) + "\n")
+                        sink.flush()
+                        os.fsync(sink.fileno())
+            except KeyboardInterrupt:
+                interrupted = True
+                process.stop_all()
+                pool.shutdown(wait=True, cancel_futures=True)
+                for future in futures:  # records finished while stopping are kept too
+                    if future not in written and future.done() and not future.cancelled() and future.exception() is None:
+                        sink.write(json.dumps(future.result()) + "\n")
                 sink.flush()
-                os.fsync(sink.fileno())
-    records = _latest(_load(results), files)
-    write_reports(records, out)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        process.close_reference_pool()
+        _restore_signals(previous)
+        records = _latest(load_results(results), files)
+        write_reports(records, out)
+        process.STOP.clear()
+    if interrupted:
+        raise KeyboardInterrupt
     return records
 
 
@@ -112,51 +181,17 @@ def _latest(records: list[dict], files: list[Path]) -> list[dict]:
     return [by_file[str(p)] for p in files if str(p) in by_file]
 
 
-def write_reports(records: list[dict], out: Path) -> None:
-    """grades.csv, feedback/*.md and gradescope/*/results.json for these records."""
-    names: dict[str, int] = {}
-    task_names: list[str] = []
-    for r in records:
-        for t in r["tasks"]:
-            if t["name"] not in task_names:
-                task_names.append(t["name"])
-    with (out / "grades.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "file", "exercise", *task_names, "total", "max", "problems"])
-        for r in records:
-            key = _safe(r["student"])
-            names[key] = names.get(key, 0) + 1
-            student = key if names[key] == 1 else f"{key}_{names[key]}"
-            points = {t["name"]: t["points"] for t in r["tasks"]}
-            problems = "; ".join(filter(None, [r.get("error") or ""] + r.get("notes", [])))
-            writer.writerow([r["student"], r["file"], r.get("exercise") or "", *[points.get(n, "") for n in task_names], r["score"], r["max_score"], problems])
-            _feedback(r, out / "feedback" / f"{student}.md")
-            _gradescope(r, out / "gradescope" / student / "results.json")
+def _on_signals() -> dict:
+    """SIGTERM is handled like Ctrl-C (KeyboardInterrupt) while grading, in the main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    return {signal.SIGTERM: signal.signal(signal.SIGTERM, stop)}
 
 
-def _feedback(r: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"# Feedback: {r['student']}", "", f"Exercise `{r.get('exercise') or '?'}` — **{r['score']:g} / {r['max_score']:g}** points", ""]
-    if r.get("error"):
-        lines += [f"**Could not grade this submission:** {r['error']}", ""]
-    if r["tasks"]:
-        lines += ["| task | points | result |", "|---|---:|---|"]
-        for t in r["tasks"]:
-            mark = "✓" if t["status"] == "pass" else ("…" if t["status"] == "todo" else "✗")
-            message = str(t["message"]).replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| `{t['name']}` | {t['points']:g} / {t['max_points']:g} | {mark} {message} |")
-        lines.append("")
-    notes = r.get("cell_errors", []) + r.get("notes", [])
-    if notes:
-        lines += ["Notes:", *[f"- {n}" for n in notes], ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
-
-
-def _gradescope(r: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    result = {
-        "score": r["score"],
-        "output": r.get("error") or "; ".join(r.get("notes", [])),
-        "tests": [{"name": t["name"], "score": t["points"], "max_score": t["max_points"], "output": t["message"], "status": "passed" if t["status"] == "pass" else "failed"} for t in r["tasks"]],
-    }
-    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+def _restore_signals(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
 from nncourse.release import find_regions, release_notebook
 
 MAX_BYTES = 20 * 1024 * 1024
+MAX_JSON_DEPTH = 64  # a notebook is about 6 deep; JSON outputs of cells add a few levels
+JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 MAGIC = re.compile(r"^(\s*)([%!])", re.M)
 DEF = re.compile(r"^(?:def|class)\s+(\w+)", re.M)
 
@@ -67,10 +72,80 @@ def course_prelude(solution: nbformat.NotebookNode) -> str:
 
 
 def student_name(path: Path, known_ids: set[str]) -> str:
-    """The file's stem, or its folder's name when the file keeps the exercise's own name (also as the
-    workspace names it, ``exercise-<id>``)."""
-    stem = path.stem.removeprefix("exercise-")
-    return path.parent.name if stem in known_ids and path.parent.name else path.stem
+    """The student, from the file name: ``alice_03_mlp_backprop.ipynb`` -> ``alice``; the folder's
+    name when the file keeps the exercise's own name (``bob/01_perceptron.ipynb`` -> ``bob``)."""
+    stem = path.stem.removeprefix("exercise-")  # the workspace names copies exercise-<id>
+    if stem in known_ids:
+        return path.parent.name or stem
+    for exercise_id in sorted(known_ids, key=len, reverse=True):
+        if exercise_id in stem:
+            name = stem.replace(exercise_id, " ").strip(" _-.")
+            return re.sub(r"[ _.-]*\s[ _.-]*", "_", name) or stem
+    return stem
+
+
+class UnsafeFile(ValueError):
+    """A submission path that is not a regular file of a sane size."""
+
+
+def read_regular(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file, opened without following a final symlink (FIFOs, devices,
+    folders and links refused) and with its size checked before reading."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP: the name is a symbolic link
+            raise UnsafeFile("the file is a symbolic link; submit the notebook itself") from exc
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile("not a regular file (a folder, FIFO, socket or device)")
+        if info.st_size > limit:
+            raise UnsafeFile(f"file too large ({info.st_size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise UnsafeFile(f"file too large (more than {limit / 1e6:.0f} MB)")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a submission's bytes, or "" when it cannot be read safely."""
+    try:
+        return hashlib.sha256(read_regular(path)).hexdigest()
+    except (OSError, UnsafeFile):
+        return ""
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in a JSON text (strings ignored); linear time, no recursion."""
+    skeleton = np.frombuffer(JSON_STRING.sub(b'""', raw), dtype=np.uint8)
+    steps = np.isin(skeleton, (ord("["), ord("{"))).astype(np.int32) - np.isin(skeleton, (ord("]"), ord("}"))).astype(np.int32)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def collect(inputs: list[Path]) -> list[Path]:
+    """Files given, plus every ``*.ipynb`` under folders given (symlinked folders inside not followed);
+    sorted, without checkpoints. A path that does not exist raises ``FileNotFoundError``."""
+    found: set[Path] = set()
+    for item in map(Path, inputs):
+        if not os.path.lexists(item):
+            raise FileNotFoundError(f"no such file or folder: {item}")
+        if item.is_dir():  # a folder the instructor names is walked; links to folders inside it are not
+            for folder, dirs, names in os.walk(item, followlinks=False):
+                dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints"]
+                found.update(Path(folder) / n for n in names if n.endswith(".ipynb"))
+        else:
+            found.add(item)
+    return sorted(found)
 
 
 def _guess_exercise(path: Path, nb: nbformat.NotebookNode, known_ids: set[str]) -> str | None:
@@ -93,11 +168,10 @@ def read_submission(path: Path, course_root: Path, known_ids: set[str], exercise
     by_name = [i for i in known_ids if i in path.name]
     sub.exercise_id = exercise_id or (by_name[0] if len(by_name) == 1 else None)  # known even if the file is broken
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            sub.error = f"file too large ({size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB)"
-            return sub
-        raw = path.read_bytes()
+        raw = read_regular(path)
+    except UnsafeFile as exc:
+        sub.error = str(exc)
+        return sub
     except OSError as exc:
         sub.error = f"cannot read the file ({exc.strerror})"
         return sub
@@ -109,6 +183,9 @@ def read_submission(path: Path, course_root: Path, known_ids: set[str], exercise
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         sub.error = f"the file is not UTF-8 text (byte {exc.start}); save it again from Jupyter"
+        return sub
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        sub.error = f"the file nests JSON more than {MAX_JSON_DEPTH} levels deep: not a notebook saved by Jupyter"
         return sub
     try:
         data = json.loads(text)

@@ -1,10 +1,12 @@
 """The grading worker: runs ONE submission's answer cells in a limited process and answers calls.
 
-Started by the grader as ``python -I worker.py FD_IN FD_OUT``; it imports nothing from
-``nncourse`` (only ``wire.py``, by file path). Before any learner code runs it: moves to a scratch
-folder, points stdin/stdout/stderr at /dev/null, drops root privileges, sets resource limits, and
-installs an audit hook that refuses process creation, signals, sockets, ctypes, imports of the
-course package and any file access to the course's folders or outside the scratch folder for
+Started by the grader as ``python -I worker.py FD_IN FD_OUT``, normally inside the bubblewrap
+sandbox (``sandbox.py``), which is the real boundary; it imports nothing from ``nncourse`` (only
+``wire.py``, by file path: both files are bound alone into the sandbox). Before any learner code
+runs it: moves to its scratch folder, points stdin/stdout/stderr at /dev/null, drops root
+privileges where it still has them (only without the sandbox), sets resource limits, and installs
+an audit hook as a second layer that refuses process creation, signals, sockets, ctypes, imports of
+the course package and any file access to the course's folders or outside the scratch folder for
 writing. Then it executes the learner's cells one by one (reporting each), and serves calls:
 the grader sends inputs as plain data and receives plain data back.
 
@@ -99,7 +101,7 @@ def _limit(limits: dict) -> None:
     cap(resource.RLIMIT_CPU, limits["cpu_s"])
     cap(resource.RLIMIT_FSIZE, limits["output_bytes"])
     cap(resource.RLIMIT_NOFILE, 64)
-    if os.getuid() != 0:
+    if os.getuid() != 0:  # counted per real uid: the sandbox gives each worker its own when it can
         cap(resource.RLIMIT_NPROC, limits["nproc"])
 
 

@@ -1,0 +1,1 @@
+"""Hostile submissions for the grader's tests (see ``build.py``)."""
