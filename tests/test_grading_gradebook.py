@@ -151,3 +151,36 @@ def test_sigterm_stops_promptly_keeps_finished_records_and_leaves_nothing(tmp_pa
     records = load_results(out / "results.jsonl")
     assert [Path(r["file"]).name for r in records] == [f"aaa_{EXERCISE}.ipynb"] and records[0]["score"] == 4.0
     assert _workers() == []
+
+
+def _my_sandboxes() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+            if entry.isdigit() and f"PPid:\t{os.getpid()}\n" in status and b"bwrap" in Path(f"/proc/{entry}/cmdline").read_bytes():
+                found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not SANDBOXED, reason="needs the sandbox")
+def test_a_sandbox_killed_from_outside_is_not_a_final_grade(tmp_path: Path):
+    import threading
+
+    from nncourse.grading.gradebook import grade_submission
+
+    path = write_submission(tmp_path, "dan", EXERCISE, ["def predict(*a):\n    while True:\n        pass\n"])
+    box: dict = {}
+    thread = threading.Thread(target=lambda: box.update(record=grade_submission(path, ROOT, limits=Limits(task_s=60, submission_s=120), seed=1)))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _my_sandboxes():
+        time.sleep(0.2)
+    time.sleep(3)  # the worker is now running predict
+    for pid in _my_sandboxes():
+        os.kill(pid, signal.SIGKILL)  # an administrator or the OOM killer, not the learner
+    thread.join(timeout=120)
+    record = box["record"]
+    assert record["tasks"][0]["status"] == "killed" and record["final"] is False, record
