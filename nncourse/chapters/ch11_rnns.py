@@ -48,6 +48,13 @@ def rnn_bptt(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
     return {"xs": dxs, "h0": dh0, "W_ih": dw_ih, "W_hh": dw_hh, "b": db}
 
 
+def recurrent_matrix_for(radius: float, hidden: int, seed: int = 0) -> np.ndarray:
+    """A random (hidden, hidden) recurrent matrix with spectral radius ``radius`` (seeded)."""
+    from nncourse.widgets.gradient_flow import recurrent_matrix
+
+    return recurrent_matrix(radius, hidden, np.random.default_rng(seed))
+
+
 # ---------------------------------------------------------------------- the clipping experiment
 def sum_task(n: int, length: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """x (n, length, 1) standard normal; y (n, 1) = sum over time of x / sqrt(length)."""
