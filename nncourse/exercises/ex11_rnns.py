@@ -1,8 +1,9 @@
 """Exercise 11: the RNN step forward and backward, BPTT over a short sequence, choosing a clipping threshold.
 
 Tasks (torch's layouts, one bias): ``rnn_step_forward``, ``rnn_step_backward``, ``rnn_bptt``
-(uses the two step functions) and ``choose_max_norm`` (reasoning: a threshold that makes the
-exploding-regime training run of the chapter reach the target loss, checked by training).
+(uses the two step functions) and ``choose_max_norm`` (reasoning: a threshold, for a given
+learning rate, that makes the exploding-regime training run of the chapter reach the target loss,
+checked by training).
 References: ``nncourse.chapters.ch11_rnns``.
 """
 from __future__ import annotations
@@ -74,16 +75,17 @@ def _verify_max_norm(case: Case, expected: Any, got: Any) -> str | None:
         return f"expected a number (the max_norm to clip to), got {type(got).__name__}"
     if not np.isfinite(got) or got <= 0:
         return f"max_norm must be a positive finite number, got {got!r}"
-    loss = ref.final_loss(ref.train_sum_task(float(got), seed=0)[0])
+    lr = case.kwargs["lr"]
+    loss = ref.final_loss(ref.train_sum_task(float(got), lr=lr)[0])
     if loss < ref.TARGET_LOSS:
         return None
     what = "diverged" if not np.isfinite(loss) else f"ended at a mean loss of {loss:.3g}"
-    return (f"with max_norm={got:g} the training run {what}; the target is below {ref.TARGET_LOSS:g} "
+    return (f"with lr={lr:g} and max_norm={got:g} the training run {what}; the target is below {ref.TARGET_LOSS:g} "
             "(too large a threshold lets the exploding gradients through, too small a one makes the steps tiny)")
 
 
-def _choose() -> float:  # the reference: a threshold that works (1.0 is another)
-    return 0.3
+def _choose(lr: float) -> float:  # the reference: cap the step length lr * max_norm near 0.08
+    return 0.08 / lr
 
 
 EXERCISE = Exercise(
@@ -100,7 +102,8 @@ EXERCISE = Exercise(
              lambda: _bptt_cases(102, ((1, 1, 2, 3), (3, 2, 4, 3), (8, 3, 2, 5), (5, 1, 3, 3))),
              points=2, requires=("rnn_step_forward", "rnn_step_backward")),
         Task("choose_max_norm", _choose,
-             lambda: [Case("the chapter's training run")], lambda: [Case("the chapter's training run")],
+             lambda: [Case("the chapter's training run, lr 0.2", kwargs={"lr": 0.2})],
+             lambda: [Case("the chapter's training run with lr 0.4", kwargs={"lr": 0.4})],
              verify=_verify_max_norm),
     ],
 )
