@@ -200,3 +200,29 @@ def test_gradient_flow_widget():
     ex.scale.value = 1.5
     assert len(frames) == 1 and "1.5" in ex.status.value
     assert repr(ex).startswith("<GradientFlowExplorer: interactive widget")
+
+
+def test_exercise_11_catches_typical_mistakes():
+    from nncourse.checks import get_exercise, run_task
+
+    ex = get_exercise("11_rnns")
+
+    def swapped_forward(x, h, W_ih, W_hh, b):
+        return np.tanh(x @ W_ih.T + h @ W_hh + b)  # W_hh not transposed
+
+    def no_tanh_backward(dh_new, x, h, h_new, W_ih, W_hh):
+        da = dh_new
+        return da @ W_ih, da @ W_hh, da.T @ x, da.T @ h, da.sum(axis=0)
+
+    def too_loose(lr):
+        return 1e6
+
+    task = ex.task("rnn_step_forward")
+    assert not run_task(task, swapped_forward, task.public_cases()).passed
+    task = ex.task("rnn_step_backward")
+    result = run_task(task, no_tanh_backward, task.public_cases())
+    assert not result.passed and "dx differs" in result.message and "1 - h_new**2" in result.message
+    task = ex.task("choose_max_norm")
+    result = run_task(task, too_loose, task.public_cases())
+    assert not result.passed and "the target is below 0.7" in result.message
+    assert not run_task(task, lambda lr: "big", task.public_cases()).passed
