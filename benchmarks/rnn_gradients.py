@@ -66,7 +66,7 @@ def speed(steps: int = 50, n: int = 32, i: int = 16, h: int = 64, repeats: int =
     times_ours, times_theirs = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        (out, hn), cache = ours.forward(x)
+        (out, _hn), cache = ours.forward(x)
         ours.backward((np.ones_like(out), None), cache)
         times_ours.append(time.perf_counter() - start)
         start = time.perf_counter()

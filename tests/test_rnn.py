@@ -122,7 +122,7 @@ def test_sequence_kernel_equals_unrolled_cells():
         dxt, carry, a, b, c, _ = K.rnn_cell_backward(dout[t] + carry, caches[t])
         np.testing.assert_allclose(dx[t], dxt, rtol=1e-10, atol=1e-12)
         acc = [acc[0] + a, acc[1] + b, acc[2] + c]
-    for ours, ref in zip((dh0, dw_ih, dw_hh, db_ih, db_hh), (carry, *acc, acc[2])):
+    for ours, ref in zip((dh0, dw_ih, dw_hh, db_ih, db_hh), (carry, *acc, acc[2]), strict=True):
         np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12)
 
 
@@ -150,10 +150,10 @@ def test_cache_is_private():
     layer = RNN(2, 3, batch_first=True)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 4, 2))
-    (out, hn), cache = layer.forward(x)
+    (out, _hn), cache = layer.forward(x)
     ref = layer.backward((np.ones_like(out), None), cache)[0].copy()
     layer.zero_grad()
-    (out, hn), cache = layer.forward(x)
+    (out, _hn), cache = layer.forward(x)
     x[...] = 7.0
     out[...] = 3.0
     layer.params["weight_hh_l0"][...] = 0.0
@@ -179,7 +179,7 @@ def test_bad_input_names_the_layout():
     with pytest.raises(ValueError, match="nonlinearity"):
         RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(TypeError, match=r"pair \(doutput, dh_n\)"):
-        (out, hn), cache = rnn.forward(np.zeros((2, 7, 3)))
+        (out, _hn), cache = rnn.forward(np.zeros((2, 7, 3)))
         rnn.backward(out, cache)
     cell = RNNCell(3, 4)
     with pytest.raises(ValueError, match=r"h must have shape \(2, 4\)"):

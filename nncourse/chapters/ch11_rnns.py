@@ -25,13 +25,13 @@ TARGET_LOSS = 0.7
 
 
 # ---------------------------------------------------------------------- exercise references
-def rnn_step_forward(x: np.ndarray, h: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b: np.ndarray) -> np.ndarray:  # noqa: N803
+def rnn_step_forward(x: np.ndarray, h: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b: np.ndarray) -> np.ndarray:
     """x (N, I), h (N, H) -> h_new (N, H) = tanh(x W_ih^T + h W_hh^T + b)."""
     return K.rnn_cell_forward(x, h, W_ih, W_hh, b, None)[0]
 
 
-def rnn_step_backward(dh_new: np.ndarray, x: np.ndarray, h: np.ndarray, h_new: np.ndarray,  # noqa: N803
-                      W_ih: np.ndarray, W_hh: np.ndarray) -> tuple[np.ndarray, ...]:  # noqa: N803
+def rnn_step_backward(dh_new: np.ndarray, x: np.ndarray, h: np.ndarray, h_new: np.ndarray,
+                      W_ih: np.ndarray, W_hh: np.ndarray) -> tuple[np.ndarray, ...]:
     """-> (dx (N, I), dh (N, H), dW_ih (H, I), dW_hh (H, H), db (H,)), with da = dh_new * (1 - h_new^2)."""
     cache = {"x": x, "h": h, "h_new": h_new, "weight_ih": W_ih, "weight_hh": W_hh, "bias": (True, False),
              "nonlinearity": "tanh"}
@@ -39,7 +39,7 @@ def rnn_step_backward(dh_new: np.ndarray, x: np.ndarray, h: np.ndarray, h_new: n
     return dx, dh, dw_ih, dw_hh, db
 
 
-def rnn_bptt(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b: np.ndarray,  # noqa: N803
+def rnn_bptt(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b: np.ndarray,
              dhs: np.ndarray) -> dict[str, np.ndarray]:
     """xs (T, N, I), h0 (N, H), dhs (T, N, H) = dL/dh_t for every step ->
     {"xs": (T, N, I), "h0": (N, H), "W_ih": (H, I), "W_hh": (H, H), "b": (H,)}."""
