@@ -226,3 +226,18 @@ def test_exercise_11_catches_typical_mistakes():
     result = run_task(task, too_loose, task.public_cases())
     assert not result.passed and "the target is below 0.7" in result.message
     assert not run_task(task, lambda lr: "big", task.public_cases()).passed
+
+
+def test_chapter_claims_vanishing_exploding_and_clipping():
+    from nncourse.chapters import ch11_rnns as ch
+    from nncourse.widgets.gradient_flow import gradient_norms_over_lag
+
+    assert gradient_norms_over_lag(0.5)[30] < 1e-8  # vanishes below radius 1
+    assert 1e-3 < gradient_norms_over_lag(1.0)[59] < 1.0  # survives much longer at radius 1
+    assert gradient_norms_over_lag(3.0)[59] > 1e5  # explodes above it
+    diverged, _ = ch.train_sum_task(None)
+    clipped, norms = ch.train_sum_task(1.0)
+    assert ch.final_loss(diverged) > 1e3
+    assert ch.final_loss(clipped) < ch.TARGET_LOSS and norms.max() > 10  # clipping was active and it learned
+    with pytest.raises(ValueError, match="unknown settings"):
+        ch.train_sum_task(1.0, learning_rate=0.1)
