@@ -81,6 +81,14 @@ def test_rnn_unbatched_and_none_gradients_match_torch():
     assert dh0.shape == (2, 4)
     for name, p in theirs.named_parameters():
         close(ours.grads[name], p.grad, name)
+    h0 = np.random.default_rng(1).standard_normal((2, 4))  # unbatched initial state: (num_layers, H)
+    h0t = torch.tensor(h0, requires_grad=True)
+    out_t, hn_t = theirs(xt, h0t)
+    (out, hn), cache = ours.forward(x, h0)
+    close(out, out_t, "output with h0")
+    out_t.sum().backward()
+    dx, dh0 = ours.backward((np.ones_like(out), None), cache)
+    close(dh0, h0t.grad, "dh0 unbatched")
 
 
 @pytest.mark.parametrize("act", ["tanh", "relu"])
