@@ -14,6 +14,7 @@ EXERCISES: dict[str, str] = {
     "06_optimization": "nncourse.exercises.ex06_optimization",
     "07_regularization": "nncourse.exercises.ex07_regularization",
     "09_convolution": "nncourse.exercises.ex09_convolution",
+    "11_rnns": "nncourse.exercises.ex11_rnns",
 }
 """Exercise id (the notebook's file stem) -> the module that defines its ``EXERCISE``."""
 

@@ -20,10 +20,12 @@ from nncourse.scratch.linear import Linear
 from nncourse.scratch.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from nncourse.scratch.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from nncourse.scratch.pool import AvgPool2d, MaxPool2d
+from nncourse.scratch.rnn import RNN, RNNCell
 from nncourse.scratch.sequential import Sequential
 
 __all__ = [
     "GELU",
+    "RNN",
     "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -40,6 +42,7 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "RNNCell",
     "ReLU",
     "Sequential",
     "Sigmoid",

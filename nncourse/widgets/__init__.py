@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from nncourse.widgets.activations import ActivationExplorer
 from nncourse.widgets.convolution import ConvolutionExplorer
+from nncourse.widgets.gradient_flow import GradientFlowExplorer
 from nncourse.widgets.optimizers import OptimizerExplorer
 from nncourse.widgets.playground import Playground
 
-__all__ = ["ActivationExplorer", "ConvolutionExplorer", "OptimizerExplorer", "Playground"]
+__all__ = ["ActivationExplorer", "ConvolutionExplorer", "GradientFlowExplorer", "OptimizerExplorer", "Playground"]
