@@ -131,11 +131,12 @@ def main(argv: list[str] | None = None) -> None:
         "# install the package alone. torch==X matches the CPU-only build (X+cpu) and the CUDA build alike;",
         "# see the README for PyTorch's CPU wheel index.",
     ]
-    tmp = args.output.with_suffix(".txt.new")
-    tmp.write_text("\n".join([*header, *merge(freezes)]) + "\n")
+    pins = merge(freezes)
+    tmp = args.output.with_suffix(".txt.new")  # git-ignored; left for inspection when the check fails
+    tmp.write_text("\n".join([*header, *pins]) + "\n")
     check(tmp, args.python, args.torch, torch_args, args.extras)
     tmp.replace(args.output)
-    print(f"constraints: wrote {args.output} ({len(merge(freezes))} pins, Python {pythons})")
+    print(f"constraints: wrote {args.output} ({len(pins)} pins, Python {pythons})")
 
 
 if __name__ == "__main__":
