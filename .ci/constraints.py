@@ -80,7 +80,7 @@ def _key(version: str) -> tuple[int, ...]:
 
 
 def merge(freezes: dict[str, dict[str, str]]) -> list[str]:
-    """One line per package, or one per interpreter range where the resolves disagree."""
+    """One line per package, or one per run of interpreters that resolved the same version."""
     pythons = sorted(freezes, key=_key)
     lines = []
     for name in sorted({n for pins in freezes.values() for n in pins}):
@@ -88,13 +88,16 @@ def merge(freezes: dict[str, dict[str, str]]) -> list[str]:
         if len(set(seen.values())) == 1:
             lines.append(f"{name}=={next(iter(seen.values()))}")
             continue
+        # runs of consecutive interpreters with one version; a run reaches up to the next run's start
+        runs: list[tuple[int, str]] = []
         for i, py in enumerate(pythons):
-            if py not in seen:
-                continue
-            lower = f'python_version >= "{py}"' if i > 0 else ""
-            upper = f'python_version < "{pythons[i + 1]}"' if i + 1 < len(pythons) else ""
+            if py in seen and (not runs or runs[-1][1] != seen[py]):
+                runs.append((i, seen[py]))
+        for j, (i, version) in enumerate(runs):
+            lower = f'python_version >= "{pythons[i]}"' if j > 0 else ""
+            upper = f'python_version < "{pythons[runs[j + 1][0]]}"' if j + 1 < len(runs) else ""
             marker = " and ".join(part for part in (lower, upper) if part)
-            lines.append(f"{name}=={seen[py]} ; {marker}")
+            lines.append(f"{name}=={version} ; {marker}")
     return lines
 
 
@@ -128,11 +131,12 @@ def main(argv: list[str] | None = None) -> None:
         "# install the package alone. torch==X matches the CPU-only build (X+cpu) and the CUDA build alike;",
         "# see the README for PyTorch's CPU wheel index.",
     ]
-    tmp = args.output.with_suffix(".txt.new")
-    tmp.write_text("\n".join([*header, *merge(freezes)]) + "\n")
+    pins = merge(freezes)
+    tmp = args.output.with_suffix(".txt.new")  # git-ignored; left for inspection when the check fails
+    tmp.write_text("\n".join([*header, *pins]) + "\n")
     check(tmp, args.python, args.torch, torch_args, args.extras)
     tmp.replace(args.output)
-    print(f"constraints: wrote {args.output} ({len(merge(freezes))} pins, Python {pythons})")
+    print(f"constraints: wrote {args.output} ({len(pins)} pins, Python {pythons})")
 
 
 if __name__ == "__main__":
