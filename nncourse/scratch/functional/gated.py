@@ -44,31 +44,51 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- LSTM
-def _lstm_step(a: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pre-activations a (N, 4H) and cell c (N, H) -> (h_new, c_new, gates (N, 4H) after nonlinearity, tanh(c_new))."""
+def _lstm_consts(hid: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-column constants that turn every gate's nonlinearity into one tanh over (N, 4H).
+
+    sigmoid(a) = 0.5 * tanh(0.5 a) + 0.5 and g = tanh(a), so gates = tanh(a * s) * s + b with
+    s = 0.5 (i, f, o) or 1 (g) and b = 0.5 or 0. The derivative is y (p - y) + q: p = 1, q = 0 for
+    a sigmoid (y (1 - y)) and p = 0, q = 1 for tanh (1 - y^2).
+    """
+    sig = np.ones(4 * hid, dtype=bool)
+    sig[2 * hid : 3 * hid] = False
+    s = np.where(sig, 0.5, 1.0).astype(dtype)
+    b = np.where(sig, 0.5, 0.0).astype(dtype)
+    return s, b, np.where(sig, 1.0, 0.0).astype(dtype), np.where(sig, 0.0, 1.0).astype(dtype)
+
+
+def _lstm_step(a: np.ndarray, c: np.ndarray, consts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Pre-activations a (N, 4H, overwritten) and cell c (N, H) -> (h_new, c_new, gates (N, 4H), tanh(c_new))."""
     hid = c.shape[-1]
-    gates = np.empty_like(a)
-    gates[:, : 2 * hid] = _sigmoid(a[:, : 2 * hid])  # i, f
-    gates[:, 2 * hid : 3 * hid] = np.tanh(a[:, 2 * hid : 3 * hid])  # g
-    gates[:, 3 * hid :] = _sigmoid(a[:, 3 * hid :])  # o
-    i, f, g, o = gates[:, :hid], gates[:, hid : 2 * hid], gates[:, 2 * hid : 3 * hid], gates[:, 3 * hid :]
-    c_new = f * c + i * g
+    s, b = consts[0], consts[1]
+    a *= s
+    np.tanh(a, out=a)
+    a *= s
+    a += b  # a now holds the gates i, f, g, o
+    i, f, g, o = a[:, :hid], a[:, hid : 2 * hid], a[:, 2 * hid : 3 * hid], a[:, 3 * hid :]
+    c_new = f * c
+    c_new += i * g
     tc = np.tanh(c_new)
-    return o * tc, c_new, gates, tc
+    return o * tc, c_new, a, tc
 
 
 def _lstm_step_back(
-    dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, c: np.ndarray, tc: np.ndarray
+    dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, c: np.ndarray, tc: np.ndarray, consts: tuple[np.ndarray, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradients at h_new and c_new -> (da: (N, 4H) at the pre-activations, dc_prev: (N, H))."""
     hid = c.shape[-1]
     i, f, g, o = gates[:, :hid], gates[:, hid : 2 * hid], gates[:, 2 * hid : 3 * hid], gates[:, 3 * hid :]
     dc = dc + dh * o * (1.0 - tc * tc)  # c_new feeds h_new through tanh
     da = np.empty_like(gates)
-    da[:, :hid] = dc * g * i * (1.0 - i)  # d a_i
-    da[:, hid : 2 * hid] = dc * c * f * (1.0 - f)  # d a_f
-    da[:, 2 * hid : 3 * hid] = dc * i * (1.0 - g * g)  # d a_g
-    da[:, 3 * hid :] = dh * tc * o * (1.0 - o)  # d a_o
+    np.multiply(dc, g, out=da[:, :hid])  # dL/di
+    np.multiply(dc, c, out=da[:, hid : 2 * hid])  # dL/df
+    np.multiply(dc, i, out=da[:, 2 * hid : 3 * hid])  # dL/dg
+    np.multiply(dh, tc, out=da[:, 3 * hid :])  # dL/do
+    slope = consts[2] - gates
+    slope *= gates
+    slope += consts[3]  # sigmoid: y (1 - y); tanh: 1 - y^2
+    da *= slope
     return da, dc * f
 
 
@@ -82,7 +102,7 @@ def lstm_cell_forward(
         a += bias_ih
     if bias_hh is not None:
         a += bias_hh
-    h_new, c_new, gates, tc = _lstm_step(a, c)
+    h_new, c_new, gates, tc = _lstm_step(a, c, _lstm_consts(c.shape[-1], a.dtype))
     cache = {"x": x.copy(), "h": h.copy(), "c": c.copy(), "w_ih": weight_ih.copy(), "w_hh": weight_hh.copy(),
              "gates": gates, "tc": tc, "bias": bias_ih is not None}
     return (h_new, c_new.copy()), cache
@@ -91,7 +111,8 @@ def lstm_cell_forward(
 def lstm_cell_backward(dout: tuple[np.ndarray, np.ndarray], cache: dict[str, Any]) -> tuple[Any, ...]:
     """(dh_new, dc_new): (N, H) each -> (dx, dh, dc, dweight_ih, dweight_hh, dbias_ih, dbias_hh)."""
     dh_new, dc_new = dout
-    da, dc = _lstm_step_back(dh_new, dc_new, cache["gates"], cache["c"], cache["tc"])
+    gates = cache["gates"]
+    da, dc = _lstm_step_back(dh_new, dc_new, gates, cache["c"], cache["tc"], _lstm_consts(cache["c"].shape[-1], gates.dtype))
     dx = da @ cache["w_ih"]  # (N, 4H) @ (4H, in)
     dh = da @ cache["w_hh"]  # (N, 4H) @ (4H, H)
     db = da.sum(axis=0) if cache["bias"] else None
@@ -116,8 +137,11 @@ def lstm_forward(
     tcs = np.empty((steps, batch, hid), dtype=hs.dtype)
     hs[0], cs[0] = h0, c0
     w_hh_t = weight_hh.T
+    consts = _lstm_consts(hid, hs.dtype)
     for t in range(steps):  # the recurrence: step t needs h_{t-1}
-        hs[t + 1], cs[t + 1], gates[t], tcs[t] = _lstm_step(a_in[t] + hs[t] @ w_hh_t, cs[t])
+        a = hs[t] @ w_hh_t
+        a += a_in[t]
+        hs[t + 1], cs[t + 1], gates[t], tcs[t] = _lstm_step(a, cs[t], consts)
     cache = {"x": x.copy(), "hs": hs, "cs": cs, "gates": gates, "tcs": tcs, "w_ih": weight_ih.copy(),
              "w_hh": weight_hh.copy(), "bias": bias_ih is not None}
     return (hs[1:].copy(), hs[-1].copy(), cs[-1].copy()), cache
@@ -132,8 +156,9 @@ def lstm_backward(dout: tuple[np.ndarray, np.ndarray, np.ndarray], cache: dict[s
     hs, cs, gates, tcs, w_hh = cache["hs"], cache["cs"], cache["gates"], cache["tcs"], cache["w_hh"]
     steps, batch = gates.shape[0], gates.shape[1]
     das = np.empty_like(gates)  # (T, N, 4H): gradient at every step's pre-activations
+    consts = _lstm_consts(w_hh.shape[1], gates.dtype)
     for t in range(steps - 1, -1, -1):
-        das[t], dc = _lstm_step_back(dh + d_out[t], dc, gates[t], cs[t], tcs[t])
+        das[t], dc = _lstm_step_back(dh + d_out[t], dc, gates[t], cs[t], tcs[t], consts)
         dh = das[t] @ w_hh
     x = cache["x"]
     da2 = das.reshape(steps * batch, -1)  # (T*N, 4H)
