@@ -8,6 +8,7 @@ next to the unigram and bigram baselines on the same split (``nncourse.data.text
 The CPU seconds are this process's, training and validation included; part V's Transformer is
 compared with this table.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,7 +43,9 @@ def main() -> None:
         print(f"{name:28s} {ngram_bits_per_char(tr, va, corpus.vocab_size, order):9.3f} {'-':>9s} {'-':>7s}")
     for cell in args.cells.split(","):
         r = train_char_lm(tr, va, corpus.vocab_size, cell=cell, hidden_size=128, steps=args.steps, lr=1e-2, seed=0)
-        print(f"{f'{cell.upper()} 128, {args.steps} steps':28s} {r.valid_bpc:9.3f} {r.parameters:9,d} {r.cpu_seconds:7.1f}")
+        print(
+            f"{f'{cell.upper()} 128, {args.steps} steps':28s} {r.valid_bpc:9.3f} {r.parameters:9,d} {r.cpu_seconds:7.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ input gradients on). The ratio is scratch / torch; the course's floor is an LSTM
 Both libraries run on one thread (BLAS pinned before numpy is imported). Timings depend on the
 machine; compare ratios.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,6 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -52,17 +54,19 @@ def run(repeats: int, dtype: str) -> list[tuple[str, float, float]]:
     for name, kind, n, t, d, h, layers in CASES:
         torch.manual_seed(0)
         theirs = getattr(nn, kind)(d, h, num_layers=layers, batch_first=True).to(getattr(torch, dtype))
-        ours = (LSTM if kind == "LSTM" else GRU)(d, h, num_layers=layers, batch_first=True, dtype=dtype).load_torch(theirs)
+        ours = (LSTM if kind == "LSTM" else GRU)(d, h, num_layers=layers, batch_first=True, dtype=dtype).load_torch(
+            theirs
+        )
         rng = np.random.default_rng(0)
         x = rng.standard_normal((n, t, d)).astype(dtype)
         dout = rng.standard_normal((n, t, h)).astype(dtype)
         tx, tdout = torch.tensor(x, requires_grad=True), torch.tensor(dout)
 
-        def scratch() -> None:
-            (out, _), cache = ours.forward(x)
+        def scratch(ours: Any = ours, x: np.ndarray = x, dout: np.ndarray = dout) -> None:
+            (_, _), cache = ours.forward(x)
             ours.backward((dout, None), cache)
 
-        def torch_step() -> None:
+        def torch_step(theirs: nn.Module = theirs, tx: torch.Tensor = tx, tdout: torch.Tensor = tdout) -> None:
             out, _ = theirs(tx)
             (out * tdout).sum().backward()
 

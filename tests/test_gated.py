@@ -4,6 +4,7 @@ Every value and every gradient (input, initial states, each parameter) within 1e
 several lengths, batch 1, one and two layers, time first and batch first, with and without an
 initial state; bad layouts and state shapes raise a ValueError naming what was expected.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,17 +37,31 @@ def _build(kind: str, layers: int, batch_first: bool, bias: bool = True) -> tupl
 
 
 SEQ_CASES = [
-    pytest.param(kind, steps, batch, layers, bf, with_hx, id=f"{kind}-T{steps}-N{batch}-L{layers}-{'bf' if bf else 'tf'}-{'hx' if with_hx else 'nohx'}")
+    pytest.param(
+        kind,
+        steps,
+        batch,
+        layers,
+        bf,
+        with_hx,
+        id=f"{kind}-T{steps}-N{batch}-L{layers}-{'bf' if bf else 'tf'}-{'hx' if with_hx else 'nohx'}",
+    )
     for kind in ("LSTM", "GRU")
     for steps, batch, layers, bf, with_hx in [
-        (1, 3, 1, False, False), (5, 1, 1, False, True), (7, 2, 2, False, True),
-        (12, 3, 2, True, False), (4, 1, 2, True, True), (20, 2, 1, True, True),
+        (1, 3, 1, False, False),
+        (5, 1, 1, False, True),
+        (7, 2, 2, False, True),
+        (12, 3, 2, True, False),
+        (4, 1, 2, True, True),
+        (20, 2, 1, True, True),
     ]
 ]
 
 
 @pytest.mark.parametrize("kind,steps,batch,layers,batch_first,with_hx", SEQ_CASES)
-def test_sequence_layer_matches_torch(kind: str, steps: int, batch: int, layers: int, batch_first: bool, with_hx: bool) -> None:
+def test_sequence_layer_matches_torch(
+    kind: str, steps: int, batch: int, layers: int, batch_first: bool, with_hx: bool
+) -> None:
     ours, theirs = _build(kind, layers, batch_first)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     rng = np.random.default_rng(steps)
@@ -61,17 +76,19 @@ def test_sequence_layer_matches_torch(kind: str, steps: int, batch: int, layers:
     close(out, t_out, "output")
     finals = final if kind == "LSTM" else (final,)
     t_finals = t_final if kind == "LSTM" else (t_final,)
-    for f, tf in zip(finals, t_finals):
+    for f, tf in zip(finals, t_finals, strict=True):
         close(f, tf, "final state")
     d_out = rng.standard_normal(out.shape)
     d_finals = [rng.standard_normal(f.shape) for f in finals]
     dx, dhx = ours.backward((d_out, tuple(d_finals) if kind == "LSTM" else d_finals[0]), cache)
-    loss = (t_out * torch.tensor(d_out)).sum() + sum((tf * torch.tensor(d)).sum() for tf, d in zip(t_finals, d_finals))
+    loss = (t_out * torch.tensor(d_out)).sum() + sum(
+        (tf * torch.tensor(d)).sum() for tf, d in zip(t_finals, d_finals, strict=True)
+    )
     loss.backward()
     close(dx, tx.grad, "dx")
     if with_hx:
         dstates = dhx if kind == "LSTM" else (dhx,)
-        for d, ts in zip(dstates, tstates):
+        for d, ts in zip(dstates, tstates, strict=True):
             close(d, ts.grad, "initial-state gradient")
     else:
         assert dhx is None
@@ -132,9 +149,9 @@ def _fd_check(forward: Any, backward: Any, arrays: list[np.ndarray], douts: Any)
     def loss() -> float:
         outs = forward(*arrays)[0]
         outs = outs if isinstance(outs, tuple) else (outs,)
-        return float(sum(np.sum(o * d) for o, d in zip(outs, douts)))
+        return float(sum(np.sum(o * d) for o, d in zip(outs, douts, strict=True)))
 
-    for i, (a, g) in enumerate(zip(arrays, analytic)):
+    for i, (a, g) in enumerate(zip(arrays, analytic, strict=True)):
         res = gradcheck(loss, a, g)
         assert res.ok, f"argument {i}: {res}"
 
@@ -146,9 +163,14 @@ def test_kernels_pass_finite_differences() -> None:
     _fd_check(G.lstm_cell_forward, G.lstm_cell_backward, lstm, [rng.standard_normal((n, h)) for _ in range(2)])
     gru = [rng.standard_normal(s) for s in ((n, d), (n, h), (3 * h, d), (3 * h, h), (3 * h,), (3 * h,))]
     _fd_check(G.gru_cell_forward, G.gru_cell_backward, gru, [rng.standard_normal((n, h))])
-    seq = [rng.standard_normal((t, n, d))] + lstm[1:]
-    _fd_check(G.lstm_forward, G.lstm_backward, seq, [rng.standard_normal((t, n, h))] + [rng.standard_normal((n, h)) for _ in range(2)])
-    seq = [rng.standard_normal((t, n, d))] + gru[1:]
+    seq = [rng.standard_normal((t, n, d)), *lstm[1:]]
+    _fd_check(
+        G.lstm_forward,
+        G.lstm_backward,
+        seq,
+        [rng.standard_normal((t, n, h))] + [rng.standard_normal((n, h)) for _ in range(2)],
+    )
+    seq = [rng.standard_normal((t, n, d)), *gru[1:]]
     _fd_check(G.gru_forward, G.gru_backward, seq, [rng.standard_normal((t, n, h)), rng.standard_normal((n, h))])
 
 

@@ -1,4 +1,5 @@
 """The character corpus, the sequence problems, the torch recurrent models and chapter 12's helpers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,14 @@ import torch
 
 from nncourse.chapters import ch12_lstm_gru as ch
 from nncourse.data.sequences import adding_problem, forecast_windows, noisy_sines, recall_task
-from nncourse.data.text import TRAIN_MODULES, VALID_MODULES, char_windows, load_char_corpus, module_source, ngram_bits_per_char
+from nncourse.data.text import (
+    TRAIN_MODULES,
+    VALID_MODULES,
+    char_windows,
+    load_char_corpus,
+    module_source,
+    ngram_bits_per_char,
+)
 from nncourse.models.rnn import CharLM, SequenceClassifier, sample, set_memory_bias
 
 
@@ -79,7 +87,7 @@ def test_models_shapes_and_bad_input() -> None:
         clf(torch.zeros(2, 3, 7))
     with pytest.raises(ValueError, match="plain RNN has no gate"):
         SequenceClassifier(3, 8, 4, cell="rnn", memory_bias=1.0)
-    with pytest.raises(TypeError, match="nn.LSTM or nn.GRU"):
+    with pytest.raises(TypeError, match=r"nn\.LSTM or nn\.GRU"):
         set_memory_bias(torch.nn.RNN(2, 2), 1.0)
 
 
@@ -98,7 +106,7 @@ def test_chapter_cell_matches_torch_cell() -> None:
     th1, tc1 = cell(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
     np.testing.assert_allclose(h1, th1.detach().numpy(), rtol=1e-10)
     np.testing.assert_allclose(c1, tc1.detach().numpy(), rtol=1e-10)
-    dx, dh, dc, dw_ih, dw_hh, db = ch.lstm_cell_grads(np.ones((2, 4)), np.zeros((2, 4)), x, h, c, *w)
+    _, _, _, dw_ih, _, db = ch.lstm_cell_grads(np.ones((2, 4)), np.zeros((2, 4)), x, h, c, *w)
     th1.sum().backward()
     np.testing.assert_allclose(dw_ih, cell.weight_ih.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(db, cell.bias_hh.grad.numpy(), rtol=1e-10)

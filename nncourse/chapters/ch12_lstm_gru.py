@@ -9,6 +9,7 @@
 The formulas live in ``nncourse.scratch.functional.gated`` (one home); these are the chapter's and
 exercise 12's plain-data forms. Torch models come from ``nncourse.models.rnn``.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,8 +26,9 @@ from nncourse.scratch.functional import gated as G
 
 
 # ---------------------------------------------------------------------------------- the LSTM cell
-def _check_cell(x: np.ndarray, h: np.ndarray, c: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
-                b_ih: np.ndarray, b_hh: np.ndarray) -> None:
+def _check_cell(
+    x: np.ndarray, h: np.ndarray, c: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray
+) -> None:
     dims = check_array("x", x, ("N", "D"), dtype_kind="f")
     check_array("h", h, ("N", "H"), dims=dims, dtype_kind="f")
     check_array("c", c, ("N", "H"), dims=dims, dtype_kind="f")
@@ -37,8 +39,9 @@ def _check_cell(x: np.ndarray, h: np.ndarray, c: np.ndarray, w_ih: np.ndarray, w
     check_array("b_hh", b_hh, ("4H",), dims=dims, dtype_kind="f")
 
 
-def lstm_cell(x: np.ndarray, h: np.ndarray, c: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
-              b_ih: np.ndarray, b_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lstm_cell(
+    x: np.ndarray, h: np.ndarray, c: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """One LSTM step. x: (N, D), h, c: (N, H), W_ih: (4H, D), W_hh: (4H, H), biases (4H,) -> (h', c').
 
     Rows of the weights and biases are stacked gate by gate in torch's order i, f, g, o.
@@ -47,8 +50,17 @@ def lstm_cell(x: np.ndarray, h: np.ndarray, c: np.ndarray, W_ih: np.ndarray, W_h
     return G.lstm_cell_forward(x, h, c, W_ih, W_hh, b_ih, b_hh)[0]
 
 
-def lstm_cell_grads(dh1: np.ndarray, dc1: np.ndarray, x: np.ndarray, h: np.ndarray, c: np.ndarray,
-                    W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray) -> tuple[np.ndarray, ...]:
+def lstm_cell_grads(
+    dh1: np.ndarray,
+    dc1: np.ndarray,
+    x: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    W_ih: np.ndarray,
+    W_hh: np.ndarray,
+    b_ih: np.ndarray,
+    b_hh: np.ndarray,
+) -> tuple[np.ndarray, ...]:
     """Gradients of one step given dL/dh' and dL/dc' (N, H) each.
 
     Returns (dx (N, D), dh (N, H), dc (N, H), dW_ih (4H, D), dW_hh (4H, H), db (4H,)); ``db`` is the
@@ -66,13 +78,26 @@ def lstm_parameter_count(input_size: int, hidden_size: int, num_layers: int = 1)
     Each layer has four gates, each with an input matrix, a recurrent matrix and two biases:
     4H (D_l + H) + 8H, where D_0 = input_size and D_l = H above the first layer.
     """
-    d, hid, layers = check_int("input_size", input_size), check_int("hidden_size", hidden_size), check_int("num_layers", num_layers)
+    d, hid, layers = (
+        check_int("input_size", input_size),
+        check_int("hidden_size", hidden_size),
+        check_int("num_layers", num_layers),
+    )
     return sum(4 * hid * ((d if layer == 0 else hid) + hid) + 8 * hid for layer in range(layers))
 
 
 # ---------------------------------------------------------------------------------- the memory task
-def recall_accuracy(cell: str, length: int, *, steps: int = 150, hidden_size: int = 16, batch_size: int = 64,
-                    memory_bias: float = 5.0, lr: float = 1e-2, seed: int = 0) -> float:
+def recall_accuracy(
+    cell: str,
+    length: int,
+    *,
+    steps: int = 150,
+    hidden_size: int = 16,
+    batch_size: int = 64,
+    memory_bias: float = 5.0,
+    lr: float = 1e-2,
+    seed: int = 0,
+) -> float:
     """Train a ``SequenceClassifier`` on ``recall_task`` at one length; return its accuracy on 500 new sequences.
 
     Gated cells start with their keep-gate bias at ``memory_bias`` (``set_memory_bias``); the plain
@@ -106,9 +131,18 @@ class Forecast:
     last_value_mse: float
 
 
-def train_forecaster(series: np.ndarray, window: int = 24, *, cell: str = "gru", hidden_size: int = 16,
-                     steps: int = 300, batch_size: int = 64, lr: float = 1e-2, test_fraction: float = 0.25,
-                     seed: int = 0) -> Forecast:
+def train_forecaster(
+    series: np.ndarray,
+    window: int = 24,
+    *,
+    cell: str = "gru",
+    hidden_size: int = 16,
+    steps: int = 300,
+    batch_size: int = 64,
+    lr: float = 1e-2,
+    test_fraction: float = 0.25,
+    seed: int = 0,
+) -> Forecast:
     """Predict the next value of ``series`` from the previous ``window``; the last quarter (in time) is the test set."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -126,12 +160,15 @@ def train_forecaster(series: np.ndarray, window: int = 24, *, cell: str = "gru",
     with torch.no_grad():
         pred = model(torch.as_tensor(x[cut:]))[:, 0].numpy()
     target = y[cut:]
-    return Forecast(model, pred, target, float(np.mean((pred - target) ** 2)), float(np.mean((x[cut:, -1, 0] - target) ** 2)))
+    return Forecast(
+        model, pred, target, float(np.mean((pred - target) ** 2)), float(np.mean((x[cut:, -1, 0] - target) ** 2))
+    )
 
 
 # ---------------------------------------------------------------------------------- cost of recurrence
-def time_per_length(lengths: tuple[int, ...], *, batch_size: int = 32, hidden_size: int = 64, repeats: int = 5,
-                    seed: int = 0) -> np.ndarray:
+def time_per_length(
+    lengths: tuple[int, ...], *, batch_size: int = 32, hidden_size: int = 64, repeats: int = 5, seed: int = 0
+) -> np.ndarray:
     """Median CPU seconds of one ``nn.LSTM`` forward pass at each sequence length. Returns (len(lengths),)."""
     torch.manual_seed(seed)
     lstm = nn.LSTM(hidden_size, hidden_size, batch_first=True)

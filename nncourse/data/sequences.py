@@ -7,6 +7,7 @@ All return numpy arrays, batch first, with an explicit seed:
     series = noisy_sines(2000, seed=0)                        # (L,) float
     x, y = forecast_windows(series, window=32)                # x (N, 32, 1), y (N,) the next value
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,14 +58,16 @@ def adding_problem(n: int, length: int, *, seed: int = 0) -> tuple[np.ndarray, n
     return x, (x[rows, first, 0] + x[rows, second, 0]).astype(np.float32)
 
 
-def noisy_sines(length: int, *, periods: tuple[float, ...] = (23.0, 61.0), noise: float = 0.1, seed: int = 0) -> np.ndarray:
+def noisy_sines(
+    length: int, *, periods: tuple[float, ...] = (23.0, 61.0), noise: float = 0.1, seed: int = 0
+) -> np.ndarray:
     """sum_k sin(2 pi t / period_k + phase_k) + noise * N(0, 1) for t = 0..length-1. Returns (length,) float32."""
     length = check_int("length", length)
     noise = check_hyper("noise", noise)
     rng = np.random.default_rng(seed)
     t = np.arange(length)
     phases = rng.uniform(0, 2 * np.pi, size=len(periods))
-    clean = sum(np.sin(2 * np.pi * t / p + ph) for p, ph in zip(periods, phases))
+    clean = sum(np.sin(2 * np.pi * t / p + ph) for p, ph in zip(periods, phases, strict=True))
     return (clean + noise * rng.standard_normal(length)).astype(np.float32)
 
 

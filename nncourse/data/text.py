@@ -9,6 +9,7 @@ Numbers measured on it depend a little on the Python version (the files change b
     ids = corpus.encode(corpus.train)                   # (L,) int64 in [0, len(corpus.vocab))
     x, y = char_windows(ids, 64)                        # (N, 64) int64 each, y is x shifted by one
 """
+
 from __future__ import annotations
 
 import importlib
@@ -20,7 +21,16 @@ import numpy as np
 from nncourse._validate import check_array, check_int
 
 TRAIN_MODULES: tuple[str, ...] = (
-    "json.decoder", "json.encoder", "textwrap", "string", "heapq", "bisect", "calendar", "sched", "fnmatch", "gettext",
+    "json.decoder",
+    "json.encoder",
+    "textwrap",
+    "string",
+    "heapq",
+    "bisect",
+    "calendar",
+    "sched",
+    "fnmatch",
+    "gettext",
 )
 """Standard-library modules whose source is the training text (about 150,000 characters)."""
 VALID_MODULES: tuple[str, ...] = ("queue", "glob")
@@ -82,7 +92,9 @@ class CharCorpus:
 def check_ids(ids: np.ndarray, vocab_size: int, name: str = "ids") -> None:
     """``ValueError`` unless every id lies in [0, vocab_size)."""
     if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
-        raise ValueError(f"{name} must be token ids in [0, {vocab_size}) (the vocabulary size), got values in [{ids.min()}, {ids.max()}]")
+        raise ValueError(
+            f"{name} must be token ids in [0, {vocab_size}) (the vocabulary size), got values in [{ids.min()}, {ids.max()}]"
+        )
 
 
 def load_char_corpus(
@@ -115,7 +127,9 @@ def char_windows(ids: np.ndarray, length: int, *, stride: int | None = None) -> 
     return ids[starts[:, None] + offsets], ids[starts[:, None] + offsets + 1]
 
 
-def ngram_bits_per_char(train: np.ndarray, valid: np.ndarray, vocab_size: int, order: int, *, alpha: float = 0.1) -> float:
+def ngram_bits_per_char(
+    train: np.ndarray, valid: np.ndarray, vocab_size: int, order: int, *, alpha: float = 0.1
+) -> float:
     """Bits per character on ``valid`` of a unigram (order 1) or bigram (order 2) model counted on ``train``.
 
     Counts are smoothed by adding ``alpha`` to every cell (so an unseen pair has a small, non-zero

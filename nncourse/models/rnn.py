@@ -8,6 +8,7 @@
 All batch-first. ``cell`` picks ``torch.nn.RNN`` (tanh), ``LSTM`` or ``GRU``. Token ids outside the
 vocabulary and inputs in the wrong layout raise ``ValueError`` saying what was expected.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,7 +41,9 @@ def set_memory_bias(module: nn.Module, value: float) -> None:
     near 1: the state is kept by default, and gradients reach far back in time.
     """
     if not isinstance(module, (nn.LSTM, nn.GRU)):
-        raise TypeError(f"set_memory_bias needs an nn.LSTM or nn.GRU (a plain RNN has no gate), got {type(module).__name__}")
+        raise TypeError(
+            f"set_memory_bias needs an nn.LSTM or nn.GRU (a plain RNN has no gate), got {type(module).__name__}"
+        )
     hid = module.hidden_size
     with torch.no_grad():
         for name, p in module.named_parameters():
@@ -66,12 +69,16 @@ class CharLM(nn.Module):
     (logits (N, T, vocab_size), new state).
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 128, num_layers: int = 1, cell: str = "lstm") -> None:
+    def __init__(
+        self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 128, num_layers: int = 1, cell: str = "lstm"
+    ) -> None:
         super().__init__()
         self.vocab_size = check_int("vocab_size", vocab_size)
         self.cell = cell
         self.embed = nn.Embedding(self.vocab_size, check_int("embed_dim", embed_dim))
-        self.rnn = _recurrent(cell, embed_dim, check_int("hidden_size", hidden_size), check_int("num_layers", num_layers))
+        self.rnn = _recurrent(
+            cell, embed_dim, check_int("hidden_size", hidden_size), check_int("num_layers", num_layers)
+        )
         self.head = nn.Linear(hidden_size, self.vocab_size)
 
     def forward(self, ids: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
@@ -87,14 +94,27 @@ class SequenceClassifier(nn.Module):
     ``memory_bias`` (LSTM, GRU): the initial bias of the gate that keeps the state (``set_memory_bias``; 0: torch's init).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_classes: int, cell: str = "lstm", num_layers: int = 1,
-                 memory_bias: float = 0.0) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_classes: int,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        memory_bias: float = 0.0,
+    ) -> None:
         super().__init__()
         self.input_size = check_int("input_size", input_size)
         self.cell = cell
         if memory_bias and cell == "rnn":
             raise ValueError("memory_bias needs cell='lstm' or 'gru': a plain RNN has no gate to bias")
-        self.rnn = _recurrent(cell, self.input_size, check_int("hidden_size", hidden_size), check_int("num_layers", num_layers), memory_bias)
+        self.rnn = _recurrent(
+            cell,
+            self.input_size,
+            check_int("hidden_size", hidden_size),
+            check_int("num_layers", num_layers),
+            memory_bias,
+        )
         self.head = nn.Linear(hidden_size, check_int("num_classes", num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -151,8 +171,18 @@ class CharLMResult:
 
 
 def train_char_lm(
-    train_ids: np.ndarray, valid_ids: np.ndarray, vocab_size: int, *, cell: str = "lstm", hidden_size: int = 128,
-    embed_dim: int = 32, seq_len: int = 64, batch_size: int = 32, steps: int = 400, lr: float = 5e-3, seed: int = 0,
+    train_ids: np.ndarray,
+    valid_ids: np.ndarray,
+    vocab_size: int,
+    *,
+    cell: str = "lstm",
+    hidden_size: int = 128,
+    embed_dim: int = 32,
+    seq_len: int = 64,
+    batch_size: int = 32,
+    steps: int = 400,
+    lr: float = 5e-3,
+    seed: int = 0,
 ) -> CharLMResult:
     """Train a ``CharLM`` with Adam on random windows of ``train_ids`` (gradient norm clipped at 1).
 

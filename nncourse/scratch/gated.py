@@ -14,6 +14,7 @@ Sequence layers (time first by default, ``batch_first=True`` for (N, T, features
 ``h_n``/``c_n``: (num_layers, N, H). A ``None`` gradient for the final states means zero; the initial-
 state gradient is ``None`` when no initial state was given.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,16 @@ from nncourse.scratch.functional import gated as G
 _GATES = {"LSTM": 4, "GRU": 3}
 
 
-def _init(layer: Layer, kind: str, input_size: int, hidden_size: int, bias: bool, suffix: str,
-          gen: np.random.Generator, dt: np.dtype) -> None:
+def _init(
+    layer: Layer,
+    kind: str,
+    input_size: int,
+    hidden_size: int,
+    bias: bool,
+    suffix: str,
+    gen: np.random.Generator,
+    dt: np.dtype,
+) -> None:
     k = _GATES[kind] * hidden_size
     bound = 1.0 / math.sqrt(hidden_size)
     layer.add_param(f"weight_ih{suffix}", gen.uniform(-bound, bound, (k, input_size)).astype(dt))
@@ -48,15 +57,24 @@ def _check_bool(name: str, value: Any) -> bool:
 class _Cell(Layer):
     kind = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *,
-                 rng: np.random.Generator | int = 0, dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | int = 0,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.bias = _check_bool("bias", bias)
-        _init(self, self.kind, self.input_size, self.hidden_size, self.bias, "", make_rng(rng), check_float_dtype(dtype))
+        _init(
+            self, self.kind, self.input_size, self.hidden_size, self.bias, "", make_rng(rng), check_float_dtype(dtype)
+        )
 
-    def _weights(self) -> tuple[np.ndarray, ...]:
+    def _weights(self) -> tuple[Any, ...]:
         p = self._params
         return p["weight_ih"], p["weight_hh"], p.get("bias_ih"), p.get("bias_hh")
 
@@ -64,7 +82,9 @@ class _Cell(Layer):
         check_array("x", x, None, dtype_kind="f")
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != self.input_size:
-            raise ValueError(f"x must have shape (N, input_size) = (N, {self.input_size}) for one time step, got shape {x.shape}")
+            raise ValueError(
+                f"x must have shape (N, input_size) = (N, {self.input_size}) for one time step, got shape {x.shape}"
+            )
         return x, x.shape[0]
 
     def _state(self, name: str, value: Any, batch: int, dtype: np.dtype) -> np.ndarray:
@@ -74,7 +94,7 @@ class _Cell(Layer):
         return np.asarray(value)
 
     def _grads_in(self, names: tuple[str, ...], grads: tuple[Any, ...]) -> None:
-        for name, g in zip(names, grads):
+        for name, g in zip(names, grads, strict=True):
             if g is not None:
                 self._accumulate(name, g)
 
@@ -129,7 +149,7 @@ def _pair_grads(layer: Layer, dout: Any, cache: Any) -> tuple[np.ndarray, np.nda
     if not isinstance(dout, tuple) or len(dout) != 2:
         raise TypeError(f"dout must be the pair (dh, dc) matching the output (h, c), got {type(dout).__name__}")
     out = []
-    for name, g in zip(("dout[0] (dh)", "dout[1] (dc)"), dout):
+    for name, g in zip(("dout[0] (dh)", "dout[1] (dc)"), dout, strict=True):
         if g is None:
             out.append(np.zeros(cache.out_shape))
         else:
@@ -141,9 +161,19 @@ def _pair_grads(layer: Layer, dout: Any, cache: Any) -> tuple[np.ndarray, np.nda
 class _Recurrent(Layer):
     kind = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
-                 rng: np.random.Generator | int = 0, dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        rng: np.random.Generator | int = 0,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -157,14 +187,16 @@ class _Recurrent(Layer):
             size = self.input_size if layer == 0 else self.hidden_size
             _init(self, self.kind, size, self.hidden_size, self.bias, f"_l{layer}", gen, dt)
 
-    def _weights(self, layer: int) -> tuple[np.ndarray | None, ...]:
+    def _weights(self, layer: int) -> tuple[Any, ...]:
         p = self._params
         return tuple(p.get(f"{w}_l{layer}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
     def _sequence(self, name: str, x: Any) -> np.ndarray:
         check_array(name, x, None, dtype_kind="f")
         x = np.asarray(x)
-        layout = "(N, T, input_size) (batch_first=True)" if self.batch_first else "(T, N, input_size) (batch_first=False)"
+        layout = (
+            "(N, T, input_size) (batch_first=True)" if self.batch_first else "(T, N, input_size) (batch_first=False)"
+        )
         if x.ndim != 3 or x.shape[-1] != self.input_size or 0 in x.shape:
             hint = ""
             if x.ndim == 3 and x.shape[-1] != self.input_size and self.input_size in x.shape[:2]:
@@ -191,8 +223,9 @@ class _Recurrent(Layer):
         check_array(name, d, shape, dtype_kind="f")
         return np.asarray(d)
 
-    def _run_backward(self, d_output: np.ndarray, d_states: list[np.ndarray], cache: Cache,
-                      backward: Any) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+    def _run_backward(
+        self, d_output: np.ndarray, d_states: list[np.ndarray], cache: Cache, backward: Any
+    ) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
         """Walk the layers from the top; d_states: per state kind, (L, N, H) gradients at the final states."""
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
         d = d_output.transpose(1, 0, 2) if self.batch_first else d_output  # (T, N, H)
@@ -202,7 +235,7 @@ class _Recurrent(Layer):
             k = len(d_states)
             d, dstate, dw = grads[0], grads[1 : 1 + k], grads[1 + k :]
             d0.insert(0, dstate)
-            for name, g in zip(names, dw):
+            for name, g in zip(names, dw, strict=True):
                 if g is not None:
                     self._accumulate(f"{name}_l{layer}", g)
         dx = d.transpose(1, 0, 2) if self.batch_first else d
@@ -239,7 +272,11 @@ class LSTM(_Recurrent):
             hn.append(h)
             cn.append(c)
         out = seq.transpose(1, 0, 2).copy() if self.batch_first else seq
-        cache = Cache(self, out.shape, {"layers": caches, "hx": hx is not None, "state": (self.num_layers, batch, self.hidden_size)})
+        cache = Cache(
+            self,
+            out.shape,
+            {"layers": caches, "hx": hx is not None, "state": (self.num_layers, batch, self.hidden_size)},
+        )
         return (out, (np.stack(hn), np.stack(cn))), cache
 
     def backward(self, dout: Any, cache: Cache) -> tuple[np.ndarray, Any]:
@@ -279,7 +316,11 @@ class GRU(_Recurrent):
             caches.append(saved)
             hn.append(h)
         out = seq.transpose(1, 0, 2).copy() if self.batch_first else seq
-        cache = Cache(self, out.shape, {"layers": caches, "hx": hx is not None, "state": (self.num_layers, batch, self.hidden_size)})
+        cache = Cache(
+            self,
+            out.shape,
+            {"layers": caches, "hx": hx is not None, "state": (self.num_layers, batch, self.hidden_size)},
+        )
         return (out, np.stack(hn)), cache
 
     def backward(self, dout: Any, cache: Cache) -> tuple[np.ndarray, Any]:

@@ -31,6 +31,7 @@ the recurrence itself runs step by step (it cannot be parallelised over time: st
 
 No validation here (the layers validate); the cache never aliases an argument or an output.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -93,8 +94,13 @@ def _lstm_step_back(
 
 
 def lstm_cell_forward(
-    x: np.ndarray, h: np.ndarray, c: np.ndarray, weight_ih: np.ndarray, weight_hh: np.ndarray,
-    bias_ih: np.ndarray | None, bias_hh: np.ndarray | None,
+    x: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    weight_ih: np.ndarray,
+    weight_hh: np.ndarray,
+    bias_ih: np.ndarray | None,
+    bias_hh: np.ndarray | None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, Any]]:
     """One LSTM step. x: (N, in), h, c: (N, H) -> ((h_new, c_new): (N, H) each, cache)."""
     a = x @ weight_ih.T + h @ weight_hh.T  # (N, 4H)
@@ -103,8 +109,16 @@ def lstm_cell_forward(
     if bias_hh is not None:
         a += bias_hh
     h_new, c_new, gates, tc = _lstm_step(a, c, _lstm_consts(c.shape[-1], a.dtype))
-    cache = {"x": x.copy(), "h": h.copy(), "c": c.copy(), "w_ih": weight_ih.copy(), "w_hh": weight_hh.copy(),
-             "gates": gates, "tc": tc, "bias": bias_ih is not None}
+    cache = {
+        "x": x.copy(),
+        "h": h.copy(),
+        "c": c.copy(),
+        "w_ih": weight_ih.copy(),
+        "w_hh": weight_hh.copy(),
+        "gates": gates,
+        "tc": tc,
+        "bias": bias_ih is not None,
+    }
     return (h_new, c_new.copy()), cache
 
 
@@ -112,7 +126,9 @@ def lstm_cell_backward(dout: tuple[np.ndarray, np.ndarray], cache: dict[str, Any
     """(dh_new, dc_new): (N, H) each -> (dx, dh, dc, dweight_ih, dweight_hh, dbias_ih, dbias_hh)."""
     dh_new, dc_new = dout
     gates = cache["gates"]
-    da, dc = _lstm_step_back(dh_new, dc_new, gates, cache["c"], cache["tc"], _lstm_consts(cache["c"].shape[-1], gates.dtype))
+    da, dc = _lstm_step_back(
+        dh_new, dc_new, gates, cache["c"], cache["tc"], _lstm_consts(cache["c"].shape[-1], gates.dtype)
+    )
     dx = da @ cache["w_ih"]  # (N, 4H) @ (4H, in)
     dh = da @ cache["w_hh"]  # (N, 4H) @ (4H, H)
     db = da.sum(axis=0) if cache["bias"] else None
@@ -120,8 +136,13 @@ def lstm_cell_backward(dout: tuple[np.ndarray, np.ndarray], cache: dict[str, Any
 
 
 def lstm_forward(
-    x: np.ndarray, h0: np.ndarray, c0: np.ndarray, weight_ih: np.ndarray, weight_hh: np.ndarray,
-    bias_ih: np.ndarray | None, bias_hh: np.ndarray | None,
+    x: np.ndarray,
+    h0: np.ndarray,
+    c0: np.ndarray,
+    weight_ih: np.ndarray,
+    weight_hh: np.ndarray,
+    bias_ih: np.ndarray | None,
+    bias_hh: np.ndarray | None,
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], dict[str, Any]]:
     """One LSTM layer over a sequence. x: (T, N, in), h0, c0: (N, H) -> ((out (T, N, H), h_T, c_T), cache)."""
     steps, batch = x.shape[0], x.shape[1]
@@ -142,8 +163,16 @@ def lstm_forward(
         a = hs[t] @ w_hh_t
         a += a_in[t]
         hs[t + 1], cs[t + 1], gates[t], tcs[t] = _lstm_step(a, cs[t], consts)
-    cache = {"x": x.copy(), "hs": hs, "cs": cs, "gates": gates, "tcs": tcs, "w_ih": weight_ih.copy(),
-             "w_hh": weight_hh.copy(), "bias": bias_ih is not None}
+    cache = {
+        "x": x.copy(),
+        "hs": hs,
+        "cs": cs,
+        "gates": gates,
+        "tcs": tcs,
+        "w_ih": weight_ih.copy(),
+        "w_hh": weight_hh.copy(),
+        "bias": bias_ih is not None,
+    }
     return (hs[1:].copy(), hs[-1].copy(), cs[-1].copy()), cache
 
 
@@ -197,8 +226,12 @@ def _gru_step_back(
 
 
 def gru_cell_forward(
-    x: np.ndarray, h: np.ndarray, weight_ih: np.ndarray, weight_hh: np.ndarray,
-    bias_ih: np.ndarray | None, bias_hh: np.ndarray | None,
+    x: np.ndarray,
+    h: np.ndarray,
+    weight_ih: np.ndarray,
+    weight_hh: np.ndarray,
+    bias_ih: np.ndarray | None,
+    bias_hh: np.ndarray | None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """One GRU step. x: (N, in), h: (N, H) -> (h_new (N, H), cache)."""
     hid = h.shape[-1]
@@ -208,8 +241,15 @@ def gru_cell_forward(
     if bias_hh is not None:
         gh += bias_hh
     h_new, gates = _gru_step(gi, gh, h)
-    cache = {"x": x.copy(), "h": h.copy(), "w_ih": weight_ih.copy(), "w_hh": weight_hh.copy(), "gates": gates,
-             "gh_n": gh[:, 2 * hid :].copy(), "bias": bias_ih is not None}
+    cache = {
+        "x": x.copy(),
+        "h": h.copy(),
+        "w_ih": weight_ih.copy(),
+        "w_hh": weight_hh.copy(),
+        "gates": gates,
+        "gh_n": gh[:, 2 * hid :].copy(),
+        "bias": bias_ih is not None,
+    }
     return h_new, cache
 
 
@@ -223,8 +263,12 @@ def gru_cell_backward(dout: np.ndarray, cache: dict[str, Any]) -> tuple[Any, ...
 
 
 def gru_forward(
-    x: np.ndarray, h0: np.ndarray, weight_ih: np.ndarray, weight_hh: np.ndarray,
-    bias_ih: np.ndarray | None, bias_hh: np.ndarray | None,
+    x: np.ndarray,
+    h0: np.ndarray,
+    weight_ih: np.ndarray,
+    weight_hh: np.ndarray,
+    bias_ih: np.ndarray | None,
+    bias_hh: np.ndarray | None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, Any]]:
     """One GRU layer over a sequence. x: (T, N, in), h0: (N, H) -> ((out (T, N, H), h_T), cache)."""
     steps, batch = x.shape[0], x.shape[1]
@@ -243,8 +287,15 @@ def gru_forward(
             gh += bias_hh
         hs[t + 1], gates[t] = _gru_step(gi[t], gh, hs[t])
         gh_n[t] = gh[:, 2 * hid :]
-    cache = {"x": x.copy(), "hs": hs, "gates": gates, "gh_n": gh_n, "w_ih": weight_ih.copy(),
-             "w_hh": weight_hh.copy(), "bias": bias_ih is not None}
+    cache = {
+        "x": x.copy(),
+        "hs": hs,
+        "gates": gates,
+        "gh_n": gh_n,
+        "w_ih": weight_ih.copy(),
+        "w_hh": weight_hh.copy(),
+        "bias": bias_ih is not None,
+    }
     return (hs[1:].copy(), hs[-1].copy()), cache
 
 
