@@ -14,7 +14,8 @@ import pytest
 import torch
 from torch import nn
 
-from nncourse.gradcheck import gradcheck
+from nncourse.gradcheck import check_layer, gradcheck
+from nncourse.scratch.base import Layer
 from nncourse.scratch.functional import gated as G
 from nncourse.scratch.gated import GRU, LSTM, GRUCell, LSTMCell
 
@@ -205,3 +206,28 @@ def test_bad_input_names_the_expected_layout() -> None:
         GRUCell(3, 4).forward(np.zeros((2, 3)), np.zeros((3, 4)))
     with pytest.raises(ValueError, match="float"):
         GRU(3, 4).forward(np.zeros((2, 2, 3), dtype=int))
+
+
+class _OutputOnly(Layer):
+    """A recurrent layer seen through its output sequence only, so ``check_layer`` can difference it."""
+
+    def __init__(self, inner: Layer) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
+        (out, _), cache = self.inner.forward(x)
+        return out, cache
+
+    def backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return self.inner.backward((dout, None), cache)[0]
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_layers_pass_finite_differences(kind: str) -> None:
+    inner = (LSTM if kind == "LSTM" else GRU)(2, 3, num_layers=2, batch_first=True, rng=4)
+    x = np.random.default_rng(5).standard_normal((2, 4, 2))
+    results = check_layer(_OutputOnly(inner), x)
+    assert set(results) == {"input0"} | {f"inner.{name}" for name in inner.params}
+    failed = {name: r for name, r in results.items() if not r.ok}
+    assert not failed, failed
