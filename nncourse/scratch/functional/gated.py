@@ -59,38 +59,65 @@ def _lstm_consts(hid: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.
     return s, b, np.where(sig, 1.0, 0.0).astype(dtype), np.where(sig, 0.0, 1.0).astype(dtype)
 
 
-def _lstm_step(a: np.ndarray, c: np.ndarray, consts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
-    """Pre-activations a (N, 4H, overwritten) and cell c (N, H) -> (h_new, c_new, gates (N, 4H), tanh(c_new))."""
+def _lstm_step(
+    a: np.ndarray, c: np.ndarray, consts: tuple[np.ndarray, ...], out: tuple[np.ndarray, ...] | None = None
+) -> tuple[np.ndarray, ...]:
+    """Pre-activations a (N, 4H, overwritten) and cell c (N, H) -> (h_new, c_new, gates (N, 4H), tanh(c_new)).
+
+    ``out``: optional (h_new, c_new, tanh(c_new)) buffers to write into (the sequence loop's storage).
+    """
     hid = c.shape[-1]
+    h_new, c_new, tc = out if out is not None else (np.empty_like(c), np.empty_like(c), np.empty_like(c))
     s, b = consts[0], consts[1]
     a *= s
     np.tanh(a, out=a)
     a *= s
     a += b  # a now holds the gates i, f, g, o
     i, f, g, o = a[:, :hid], a[:, hid : 2 * hid], a[:, 2 * hid : 3 * hid], a[:, 3 * hid :]
-    c_new = f * c
+    np.multiply(f, c, out=c_new)
     c_new += i * g
-    tc = np.tanh(c_new)
-    return o * tc, c_new, a, tc
+    np.tanh(c_new, out=tc)
+    np.multiply(o, tc, out=h_new)
+    return h_new, c_new, a, tc
 
 
 def _lstm_step_back(
-    dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, c: np.ndarray, tc: np.ndarray, consts: tuple[np.ndarray, ...]
+    dh: np.ndarray,
+    dc: np.ndarray,
+    gates: np.ndarray,
+    c: np.ndarray,
+    tc: np.ndarray,
+    slope: np.ndarray,
+    o_dtanh: np.ndarray,
+    da: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gradients at h_new and c_new -> (da: (N, 4H) at the pre-activations, dc_prev: (N, H))."""
+    """Gradients at h_new and c_new -> (da: (N, 4H) at the pre-activations, dc_prev: (N, H)).
+
+    ``slope`` (N, 4H) and ``o_dtanh`` (N, H) depend on the forward values only (``_lstm_slopes``), so a
+    sequence computes them for every step at once. ``da``: optional (N, 4H) buffer for the result.
+    """
     hid = c.shape[-1]
-    i, f, g, o = gates[:, :hid], gates[:, hid : 2 * hid], gates[:, 2 * hid : 3 * hid], gates[:, 3 * hid :]
-    dc = dc + dh * o * (1.0 - tc * tc)  # c_new feeds h_new through tanh
-    da = np.empty_like(gates)
+    i, f, g = gates[:, :hid], gates[:, hid : 2 * hid], gates[:, 2 * hid : 3 * hid]
+    dc = dc + dh * o_dtanh  # c_new feeds h_new = o * tanh(c_new)
+    da = np.empty_like(gates) if da is None else da
     np.multiply(dc, g, out=da[:, :hid])  # dL/di
     np.multiply(dc, c, out=da[:, hid : 2 * hid])  # dL/df
     np.multiply(dc, i, out=da[:, 2 * hid : 3 * hid])  # dL/dg
     np.multiply(dh, tc, out=da[:, 3 * hid :])  # dL/do
-    slope = consts[2] - gates
-    slope *= gates
-    slope += consts[3]  # sigmoid: y (1 - y); tanh: 1 - y^2
     da *= slope
     return da, dc * f
+
+
+def _lstm_slopes(gates: np.ndarray, tc: np.ndarray, consts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Derivatives of the gate nonlinearities (sigmoid: y (1 - y); tanh: 1 - y^2), same shape as gates,
+    and o * (1 - tanh(c_new)^2), the shape of tc. Any leading axes (one step or a whole sequence)."""
+    hid = tc.shape[-1]
+    slope = consts[2] - gates
+    slope *= gates
+    slope += consts[3]
+    o_dtanh = 1.0 - tc * tc
+    o_dtanh *= gates[..., 3 * hid :]
+    return slope, o_dtanh
 
 
 def lstm_cell_forward(
@@ -125,10 +152,9 @@ def lstm_cell_forward(
 def lstm_cell_backward(dout: tuple[np.ndarray, np.ndarray], cache: dict[str, Any]) -> tuple[Any, ...]:
     """(dh_new, dc_new): (N, H) each -> (dx, dh, dc, dweight_ih, dweight_hh, dbias_ih, dbias_hh)."""
     dh_new, dc_new = dout
-    gates = cache["gates"]
-    da, dc = _lstm_step_back(
-        dh_new, dc_new, gates, cache["c"], cache["tc"], _lstm_consts(cache["c"].shape[-1], gates.dtype)
-    )
+    gates, tc = cache["gates"], cache["tc"]
+    slope, o_dtanh = _lstm_slopes(gates, tc, _lstm_consts(tc.shape[-1], gates.dtype))
+    da, dc = _lstm_step_back(dh_new, dc_new, gates, cache["c"], tc, slope, o_dtanh)
     dx = da @ cache["w_ih"]  # (N, 4H) @ (4H, in)
     dh = da @ cache["w_hh"]  # (N, 4H) @ (4H, H)
     db = da.sum(axis=0) if cache["bias"] else None
@@ -160,9 +186,9 @@ def lstm_forward(
     w_hh_t = weight_hh.T
     consts = _lstm_consts(hid, hs.dtype)
     for t in range(steps):  # the recurrence: step t needs h_{t-1}
-        a = hs[t] @ w_hh_t
-        a += a_in[t]
-        hs[t + 1], cs[t + 1], gates[t], tcs[t] = _lstm_step(a, cs[t], consts)
+        np.matmul(hs[t], w_hh_t, out=gates[t])
+        gates[t] += a_in[t]
+        _lstm_step(gates[t], cs[t], consts, out=(hs[t + 1], cs[t + 1], tcs[t]))  # writes into the storage
     cache = {
         "x": x.copy(),
         "hs": hs,
@@ -185,9 +211,9 @@ def lstm_backward(dout: tuple[np.ndarray, np.ndarray, np.ndarray], cache: dict[s
     hs, cs, gates, tcs, w_hh = cache["hs"], cache["cs"], cache["gates"], cache["tcs"], cache["w_hh"]
     steps, batch = gates.shape[0], gates.shape[1]
     das = np.empty_like(gates)  # (T, N, 4H): gradient at every step's pre-activations
-    consts = _lstm_consts(w_hh.shape[1], gates.dtype)
+    slopes, o_dtanhs = _lstm_slopes(gates, tcs, _lstm_consts(w_hh.shape[1], gates.dtype))  # every step at once
     for t in range(steps - 1, -1, -1):
-        das[t], dc = _lstm_step_back(dh + d_out[t], dc, gates[t], cs[t], tcs[t], consts)
+        _, dc = _lstm_step_back(dh + d_out[t], dc, gates[t], cs[t], tcs[t], slopes[t], o_dtanhs[t], da=das[t])
         dh = das[t] @ w_hh
     x = cache["x"]
     da2 = das.reshape(steps * batch, -1)  # (T*N, 4H)
