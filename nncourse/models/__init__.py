@@ -13,8 +13,10 @@ from nncourse.models.mlp import (
     digits_recipe,
     train_digits,
 )
+from nncourse.models.rnn import CharLM, SequenceClassifier, bits_per_char, sample, set_memory_bias, train_char_lm
 
 __all__ = [
     "ACTIVATIONS", "MLP", "DigitsRecipe", "DigitsResult", "FeedForward", "FeedForwardConfig", "build_digits_model",
     "count_parameters", "digits_recipe", "train_digits",
+    "CharLM", "SequenceClassifier", "bits_per_char", "sample", "set_memory_bias", "train_char_lm",
 ]

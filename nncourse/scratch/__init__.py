@@ -16,6 +16,7 @@ from nncourse.scratch.base import Cache, Layer
 from nncourse.scratch.conv import Conv1d, Conv2d
 from nncourse.scratch.dropout import Dropout
 from nncourse.scratch.embedding import Embedding
+from nncourse.scratch.gated import GRU, LSTM, GRUCell, LSTMCell
 from nncourse.scratch.linear import Linear
 from nncourse.scratch.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from nncourse.scratch.norm import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -25,6 +26,8 @@ from nncourse.scratch.sequential import Sequential
 
 __all__ = [
     "GELU",
+    "GRU",
+    "LSTM",
     "RNN",
     "AvgPool2d",
     "BCEWithLogitsLoss",
@@ -36,6 +39,8 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "GRUCell",
+    "LSTMCell",
     "Layer",
     "LayerNorm",
     "Linear",

@@ -50,6 +50,16 @@ from nncourse.scratch.functional.conv import (
     conv2d_backward,
     conv2d_forward,
 )
+from nncourse.scratch.functional.gated import (
+    gru_backward,
+    gru_cell_backward,
+    gru_cell_forward,
+    gru_forward,
+    lstm_backward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    lstm_forward,
+)
 from nncourse.scratch.functional.layers import (
     dropout_backward,
     dropout_forward,
@@ -105,6 +115,10 @@ __all__ = [
     "gelu_backward",
     "gelu_forward",
     "gelu_grad",
+    "gru_backward",
+    "gru_cell_backward",
+    "gru_cell_forward",
+    "gru_forward",
     "layer_norm_backward",
     "layer_norm_forward",
     "linear_backward",
@@ -113,6 +127,10 @@ __all__ = [
     "log_softmax_backward",
     "log_softmax_forward",
     "logsumexp",
+    "lstm_backward",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
+    "lstm_forward",
     "max_pool2d_backward",
     "max_pool2d_forward",
     "mse",
