@@ -11,8 +11,10 @@ EXERCISES: dict[str, str] = {
     "02_activations_losses": "nncourse.exercises.ex02_activations_losses",
     "03_mlp_backprop": "nncourse.exercises.ex03_mlp_backprop",
     "04_autograd": "nncourse.exercises.ex04_autograd",
+    "05_pytorch_mlp": "nncourse.exercises.ex05_pytorch_mlp",
     "06_optimization": "nncourse.exercises.ex06_optimization",
     "07_regularization": "nncourse.exercises.ex07_regularization",
+    "08_depth_width": "nncourse.exercises.ex08_depth_width",
 }
 """Exercise id (the notebook's file stem) -> the module that defines its ``EXERCISE``."""
 
