@@ -29,7 +29,7 @@ def sawtooth_state(k: int) -> dict[str, np.ndarray]:
 def widest_within_budget(depth: int, budget: int) -> int:
     """Reference: the largest width whose chapter-08 network (1 -> depth x width -> 1) has at most ``budget`` parameters."""
     width = 0
-    while ref.mlp_parameters(width + 1, depth) <= budget:
+    while ref.relu_net_1d_parameters(width + 1, depth) <= budget:
         width += 1
     return width
 
