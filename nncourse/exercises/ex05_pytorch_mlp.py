@@ -15,6 +15,8 @@ from nncourse.chapters import ch05_pytorch_mlp as ref
 from nncourse.checks import Case, Exercise, Task
 
 EXERCISE_ID = "05_pytorch_mlp"
+MIN_LR, MAX_LR = 1e-3, 10.0
+"""The range of learning rates ``choose_learning_rate`` may return (stated in the task)."""
 
 
 def _net_cases(seed: int, shapes: tuple[tuple[int, ...], ...], with_lr: bool) -> list[Case]:
@@ -51,6 +53,9 @@ def _verify_lr(case: Case, expected: Any, got: Any) -> str | None:
     X, y, state, steps, target = case.args
     if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)) or not math.isfinite(float(got)) or got <= 0:
         return f"expected a positive number (the learning rate), got {type(got).__name__} {got!r:.40}"
+    if not MIN_LR <= got <= MAX_LR:
+        return (f"the learning rate must lie between {MIN_LR} and {MAX_LR}, got {float(got):.4g}: with larger rates the "
+                "weights jump so far that a low loss is luck of the starting point, not a choice")
     loss = ref.loss_after(X, y, state, float(got), steps)
     if loss < target:
         return None
