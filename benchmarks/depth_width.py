@@ -42,7 +42,7 @@ def main() -> None:
     print(f"{args.points} points, {args.steps} full-batch Adam steps, lr {args.lr}, seeds {args.seeds}\n")
     print(f"{'target':<14} {'depth':>5} {'width':>5} {'params':>6} {'best MSE':>9} {'median MSE':>10} {'s/net':>6}")
     deep_exact = A.construct_sawtooth_net(args.k)
-    exact_err = np.abs(A.predict(deep_exact, x) - targets[f"sawtooth k={args.k}"]).max()
+    exact_err = np.abs(A.evaluate_1d(deep_exact, x) - targets[f"sawtooth k={args.k}"]).max()
     print(f"{'sawtooth k=' + str(args.k):<14} {args.k:>5} {2:>5} {A.count_parameters(deep_exact):>6} "
           f"{exact_err ** 2:>9.1e} {'(by hand)':>10} {'-':>6}")
     reach: dict[tuple[str, str], int | None] = {}

@@ -17,8 +17,8 @@ def test_hand_built_sawtooth_net_equals_the_composed_tent_map(k):
     net = A.construct_sawtooth_net(k)
     rng = np.random.default_rng(k)
     x = np.concatenate([_dyadic_grid(), rng.uniform(-1, 1, 500)])
-    assert np.abs(A.predict(net, x) - A.sawtooth(x, k)).max() < 1e-12
-    assert A.count_parameters(net) == 6 * k + 1 == A.mlp_parameters(2, k)
+    assert np.abs(A.evaluate_1d(net, x) - A.sawtooth(x, k)).max() < 1e-12
+    assert A.count_parameters(net) == 6 * k + 1 == A.relu_net_1d_parameters(2, k)
     assert [m.out_features for m in net if isinstance(m, torch.nn.Linear)] == [2] * k + [1]
 
 
@@ -47,40 +47,40 @@ def test_count_pieces_merges_a_kink_that_falls_between_grid_points():
 def test_one_hidden_layer_has_at_most_width_plus_one_pieces():
     x = np.linspace(-1, 1, 20_001)
     for seed in range(3):
-        net = A.make_mlp(12, 1, seed=seed, dtype=torch.float64)
+        net = A.make_relu_net_1d(12, 1, seed=seed, dtype=torch.float64)
         kinks = A.kinks_of_shallow_net(net)
         assert 1 <= len(kinks) <= 12
-        assert A.count_pieces(x, A.predict(net, x)) == len(kinks) + 1
+        assert A.count_pieces(x, A.evaluate_1d(net, x)) == len(kinks) + 1
 
 
 def test_interpolating_net_passes_through_the_knots_and_is_linear_between():
     knots = np.array([-1.0, -0.6, 0.2, 0.5, 0.9, 1.0])
     values = np.array([1.0, -2.0, 0.5, 0.5, 3.0, 0.0])
     net = A.interpolating_net(knots, values)
-    assert np.abs(A.predict(net, knots) - values).max() < 1e-12
+    assert np.abs(A.evaluate_1d(net, knots) - values).max() < 1e-12
     x = np.linspace(-1, 1, 1001)
-    assert np.abs(A.predict(net, x) - np.interp(x, knots, values)).max() < 1e-12
+    assert np.abs(A.evaluate_1d(net, x) - np.interp(x, knots, values)).max() < 1e-12
     assert len(A.kinks_of_shallow_net(net)) == 4  # the knots inside (-1, 1); the flat piece 0.2..0.5 still kinks at both ends
 
 
 def test_make_mlp_shapes_and_parameter_count():
     for width, depth in [(1, 1), (5, 1), (4, 3), (16, 2)]:
-        net = A.make_mlp(width, depth, seed=0)
-        assert A.count_parameters(net) == A.mlp_parameters(width, depth)
+        net = A.make_relu_net_1d(width, depth, seed=0)
+        assert A.count_parameters(net) == A.relu_net_1d_parameters(width, depth)
         assert net(torch.zeros(7, 1)).shape == (7, 1)
-    spread = A.make_mlp(64, 1, seed=0)
+    spread = A.make_relu_net_1d(64, 1, seed=0)
     assert len(A.kinks_of_shallow_net(spread)) == 64  # every kink inside the data range
-    assert torch.equal(A.make_mlp(8, 2, seed=3)[2].weight, A.make_mlp(8, 2, seed=3)[2].weight)
+    assert torch.equal(A.make_relu_net_1d(8, 2, seed=3)[2].weight, A.make_relu_net_1d(8, 2, seed=3)[2].weight)
 
 
 def test_a_trained_shallow_net_reaches_a_loose_mse_floor_on_the_smooth_target():
     x = np.linspace(-1, 1, 256)
     y = A.smooth_target(x)
-    before = float(np.mean((A.predict(A.make_mlp(64, 1, seed=0), x) - y) ** 2))
-    model = A.make_mlp(64, 1, seed=0)
+    before = float(np.mean((A.evaluate_1d(A.make_relu_net_1d(64, 1, seed=0), x) - y) ** 2))
+    model = A.make_relu_net_1d(64, 1, seed=0)
     mse = A.fit_regressor(model, x, y, steps=600, lr=1e-2)
     assert mse < 5e-3 < before
-    assert abs(mse - float(np.mean((A.predict(model, x) - y) ** 2))) < 1e-6
+    assert abs(mse - float(np.mean((A.evaluate_1d(model, x) - y) ** 2))) < 1e-6
 
 
 def test_sweep_and_params_to_reach():
@@ -99,13 +99,13 @@ def test_sweep_and_params_to_reach():
         (lambda: A.sawtooth(np.zeros((4, 1)), 2), r"x must have shape \(N,\), got shape \(4, 1\)"),
         (lambda: A.sawtooth(np.zeros(4), -1), "k must be a non-negative int"),
         (lambda: A.construct_sawtooth_net(0), "k must be >= 1"),
-        (lambda: A.fit_regressor(A.make_mlp(4, 1), np.zeros(5), np.zeros(6)), r"y must have shape \(N,\) \(with N=5\)"),
-        (lambda: A.fit_regressor(A.make_mlp(4, 1), np.zeros((5, 1)), np.zeros(5)), r"x must have shape \(N,\)"),
+        (lambda: A.fit_regressor(A.make_relu_net_1d(4, 1), np.zeros(5), np.zeros(6)), r"y must have shape \(N,\) \(with N=5\)"),
+        (lambda: A.fit_regressor(A.make_relu_net_1d(4, 1), np.zeros((5, 1)), np.zeros(5)), r"x must have shape \(N,\)"),
         (lambda: A.interpolating_net(np.array([0.0, 0.5, 0.4]), np.zeros(3)), "strictly increasing"),
         (lambda: A.interpolating_net(np.array([0.0, 1.0]), np.zeros(3)), r"values must have shape \(M,\)"),
         (lambda: A.count_pieces(np.linspace(0, 1, 5), np.zeros(4)), r"y must have shape \(N,\)"),
-        (lambda: A.make_mlp(0, 2), "width and depth must be >= 1"),
-        (lambda: A.kinks_of_shallow_net(A.make_mlp(4, 2)), "one-hidden-layer"),
+        (lambda: A.make_relu_net_1d(0, 2), "width and depth must be >= 1"),
+        (lambda: A.kinks_of_shallow_net(A.make_relu_net_1d(4, 2)), "one-hidden-layer"),
     ],
 )
 def test_bad_input_names_the_problem(call, message):

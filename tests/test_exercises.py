@@ -64,3 +64,21 @@ def test_a_wrong_answer_in_the_notebook_gets_a_cross_with_an_actionable_message(
     assert "✗ update: case 'correct example: no change': w differs at index (0,)" in out
     assert "… train_perceptron: not implemented yet" in out
     assert "score: 0/4 points; ✗ wrong: predict, update; … still to do: train_perceptron" in out  # wrong apart from to do
+
+
+def test_a_wrong_backward_in_exercise_03_is_named_by_the_demo_and_run_all_reaches_the_score(tmp_path: Path):
+    solution = nbformat.read(ROOT / "solutions" / "03_mlp_backprop.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "exercises" / "03_mlp_backprop.ipynb", as_version=4)
+    for cell, answer in zip(nb.cells, solution.cells):
+        if "# BEGIN SOLUTION" in answer.source:  # every task solved ...
+            cell.source = answer.source
+        if cell.source.startswith("def linear_backward("):  # ... except linear_backward, whose dW is transposed
+            cell.source = cell.source.replace("dW = X.T @ dZ", "dW = (X.T @ dZ).T")
+    path = tmp_path / "03_mlp_backprop.ipynb"
+    nbformat.write(nb, path)
+    executed, _ = execute_notebook(path, timeout=120, write=False)  # raises if any cell errors
+    out = _stdout(executed)
+    demo = [line for line in out.splitlines() if line.startswith("Try it")]
+    assert len(demo) == 1 and "fix linear_backward first" in demo[0], out
+    assert "✗ linear_backward:" in out
+    assert "✗ wrong: linear_backward" in out

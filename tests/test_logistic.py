@@ -57,9 +57,9 @@ def test_fit_reaches_the_accuracy_floor_on_breast_cancer():
     w, b, losses = L.fit(data.X_train, data.y_train, lr=0.5, steps=500)
     assert len(losses) == 500 and losses[0] == pytest.approx(np.log(2))  # w = 0: every probability is 1/2
     assert all(later <= earlier + 1e-12 for earlier, later in zip(losses, losses[1:]))  # convex, small lr: monotone
-    assert np.mean(L.predict(w, b, data.X_test) == data.y_test) >= 0.95
-    assert np.mean(L.predict(w, b, data.X_train) == data.y_train) >= 0.97
-    proba = L.predict_proba(w, b, data.X_test)
+    assert np.mean(L.predict(data.X_test, w, b) == data.y_test) >= 0.95
+    assert np.mean(L.predict(data.X_train, w, b) == data.y_train) >= 0.97
+    proba = L.predict_proba(data.X_test, w, b)
     assert proba.shape == data.y_test.shape and np.all((proba > 0) & (proba < 1))
 
 
@@ -79,7 +79,7 @@ def test_fit_with_a_huge_learning_rate_still_gives_finite_losses():
         (lambda: L.loss_and_grad(np.zeros(2), 0.0, np.zeros((2, 2)), np.array([0, 2])), "only the labels 0 and 1"),
         (lambda: L.step(np.zeros(2), 0.0, np.zeros((2, 2)), np.array([0, 1]), lr=-1.0), "lr must be a positive number"),
         (lambda: L.fit(np.zeros((2, 2)), np.array([0, 1]), steps=0), "steps must be a positive integer"),
-        (lambda: L.predict(np.zeros(3), 0.0, np.zeros((5, 2))), r"w must have shape \(D,\)"),
+        (lambda: L.predict(np.zeros((5, 2)), np.zeros(3), 0.0), r"w must have shape \(D,\)"),
     ],
 )
 def test_bad_input_names_the_expected_shape(call, message):

@@ -10,6 +10,9 @@ the probability of class 1. The loss is the mean binary cross-entropy, and its g
     db = sum(dz)
 
 Labels are 0 and 1. Gradient descent starts from ``w = 0, b = 0`` and repeats ``w -= lr * dw``.
+
+Argument order, shared with chapter 01: functions that compute outputs take ``(X, w, b)``, like
+``weighted_sum``; functions that update the parameters take ``(w, b, X, y, lr)``, like ``update``.
 """
 from __future__ import annotations
 
@@ -39,21 +42,21 @@ def _check_lr(lr: Any) -> None:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
 
 
-def logits(w: Any, b: float, X: Any) -> np.ndarray:
+def logits(X: Any, w: Any, b: float) -> np.ndarray:
     """``z = X @ w + b``. X: (N, D), w: (D,), scalar b -> (N,)."""
     dims = check_array("X", X, ("N", "D"), dtype_kind="fiu")
     check_array("w", w, ("D",), dims=dims, dtype_kind="fiu")
     return np.asarray(X, dtype=np.float64) @ np.asarray(w, dtype=np.float64) + float(b)  # (N,)
 
 
-def predict_proba(w: Any, b: float, X: Any) -> np.ndarray:
+def predict_proba(X: Any, w: Any, b: float) -> np.ndarray:
     """Probability of class 1, ``sigmoid(X @ w + b)``: (N,)."""
-    return F.sigmoid(logits(w, b, X))
+    return F.sigmoid(logits(X, w, b))
 
 
-def predict(w: Any, b: float, X: Any) -> np.ndarray:
+def predict(X: Any, w: Any, b: float) -> np.ndarray:
     """Class 1 where the probability is above 0.5 (the logit above 0), else 0: (N,) int64."""
-    return (logits(w, b, X) > 0).astype(np.int64)
+    return (logits(X, w, b) > 0).astype(np.int64)
 
 
 def loss_and_grad(w: Any, b: float, X: Any, y: Any) -> tuple[float, np.ndarray, float]:

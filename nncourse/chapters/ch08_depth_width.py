@@ -1,11 +1,11 @@
 """Depth vs width (chapter 08): target functions, hand-built ReLU networks, and a small 1-D trainer.
 
-Every network here is a plain ``nn.Sequential`` made by :func:`make_mlp` — ``depth`` hidden layers of
+Every network here is a plain ``nn.Sequential`` made by :func:`make_relu_net_1d` — ``depth`` hidden layers of
 ``width`` ReLU units between a 1-D input and a 1-D output — so the hand-built networks and the trained
 ones are the same kind of object:
 
     net = construct_sawtooth_net(4)           # 4 hidden layers of 2 units, weights set by hand
-    net = make_mlp(width=64, depth=1, seed=0)  # the same family, random weights, ready to train
+    net = make_relu_net_1d(width=64, depth=1, seed=0)  # the same family, random weights, ready to train
     mse = fit_regressor(net, x, y, steps=1500, lr=1e-2)
 
 Inputs ``x`` are 1-D numpy arrays of shape ``(N,)`` on ``[-1, 1]``; models see them as ``(N, 1)``.
@@ -55,7 +55,7 @@ def _check_k(k: int) -> None:
 
 
 # --------------------------------------------------------------------------- networks
-def make_mlp(width: int, depth: int, seed: int | None = 0, dtype: torch.dtype = torch.float32, init: str = "spread") -> nn.Sequential:
+def make_relu_net_1d(width: int, depth: int, seed: int | None = 0, dtype: torch.dtype = torch.float32, init: str = "spread") -> nn.Sequential:
     """``depth`` hidden layers of ``width`` ReLU units, input ``(N, 1)`` -> output ``(N, 1)``.
 
     ``seed`` fixes the initialisation (``None`` leaves torch's global generator alone). ``init``:
@@ -88,8 +88,8 @@ def make_mlp(width: int, depth: int, seed: int | None = 0, dtype: torch.dtype = 
     return nn.Sequential(*layers)
 
 
-def mlp_parameters(width: int, depth: int) -> int:
-    """Parameter count of ``make_mlp(width, depth)`` without building it: ``3w + 1 + (depth - 1)(w² + w)``."""
+def relu_net_1d_parameters(width: int, depth: int) -> int:
+    """Parameter count of ``make_relu_net_1d(width, depth)`` without building it: ``3w + 1 + (depth - 1)(w² + w)``."""
     return 2 * width + (depth - 1) * (width * width + width) + width + 1
 
 
@@ -109,7 +109,7 @@ def construct_sawtooth_net(k: int) -> nn.Sequential:
     _check_k(k)
     if k < 1:
         raise ValueError(f"k must be >= 1 for a network with hidden layers, got {k}")
-    net = make_mlp(width=2, depth=k, seed=None, dtype=torch.float64, init="none")
+    net = make_relu_net_1d(width=2, depth=k, seed=None, dtype=torch.float64, init="none")
     linears = [m for m in net if isinstance(m, nn.Linear)]
     _set_linear(linears[0], np.array([[1.0], [-1.0]]), np.zeros(2))  # (2, 1): relu(x), relu(-x)
     for layer in linears[1:-1]:  # u = 1 - 2a - 2b, then relu(u) and relu(-u)
@@ -132,13 +132,13 @@ def interpolating_net(knots: np.ndarray, values: np.ndarray) -> nn.Sequential:
         raise ValueError("knots must hold at least 2 strictly increasing values")
     slopes = np.diff(values) / np.diff(knots)  # (M,) slope of each segment
     changes = np.diff(slopes, prepend=0.0)  # (M,) slope added at each knot
-    net = make_mlp(width=len(slopes), depth=1, seed=None, dtype=torch.float64, init="none")
+    net = make_relu_net_1d(width=len(slopes), depth=1, seed=None, dtype=torch.float64, init="none")
     _set_linear(net[0], np.ones((len(slopes), 1)), -knots[:-1])  # unit i: relu(x - t_i)
     _set_linear(net[2], changes[None, :], values[:1])
     return net
 
 
-def predict(model: nn.Module, x: np.ndarray) -> np.ndarray:
+def evaluate_1d(model: nn.Module, x: np.ndarray) -> np.ndarray:
     """Evaluate a 1-D model on ``x: (N,)``; returns ``(N,)`` in float64 numpy."""
     check_array("x", x, ("N",))
     dtype = next(model.parameters()).dtype
@@ -190,7 +190,7 @@ def fit_regressor(
     """Full-batch Adam on the mean squared error, learning rate cosine-annealed to ``lr / 100``.
 
     ``x: (N,)``, ``y: (N,)``. Full-batch training has no randomness of its own: the seed lives in
-    :func:`make_mlp`. Trains ``model`` in place and returns its final training MSE (a float).
+    :func:`make_relu_net_1d`. Trains ``model`` in place and returns its final training MSE (a float).
     """
     dims = check_array("x", x, ("N",), finite=True)
     check_array("y", y, ("N",), dims=dims, finite=True)
@@ -218,13 +218,13 @@ def fit_regressor(
 def sweep(
     widths: list[int], depth: int, x: np.ndarray, y: np.ndarray, steps: int = 1500, lr: float = 1e-2, seed: int = 0
 ) -> list[dict]:
-    """Train ``make_mlp(w, depth, seed)`` on ``(x, y)`` for each width; one row per width.
+    """Train ``make_relu_net_1d(w, depth, seed)`` on ``(x, y)`` for each width; one row per width.
 
     Rows: ``{"depth", "width", "params", "mse", "seconds"}``.
     """
     rows = []
     for width in widths:
-        model = make_mlp(width, depth, seed=seed)
+        model = make_relu_net_1d(width, depth, seed=seed)
         start = time.perf_counter()
         mse = fit_regressor(model, x, y, steps=steps, lr=lr)
         seconds = time.perf_counter() - start

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from nncourse.chapters import ch01_perceptron as ref
-from nncourse.checks import Case, Exercise, Task
+from typing import Any
+
+from nncourse.checks import Case, Exercise, Task, compare
 from nncourse.data import blobs, xor
 
 EXERCISE_ID = "01_perceptron"
@@ -15,13 +17,22 @@ def _train_tuple(X: np.ndarray, y: np.ndarray, lr: float = 1.0, max_epochs: int 
     return result.w, result.b, result.mistakes
 
 
+def _verify_classes(case: Case, expected: np.ndarray, got: Any) -> str | None:
+    """``compare``, and the classes must be integers (the task says so): 0.0 and 1.0 are not accepted."""
+    msg = compare(expected, got)
+    if msg is None and got.dtype.kind not in "iu":
+        return f"the classes should be an integer array, got dtype {got.dtype}: convert the comparison's result to integers"
+    return msg
+
+
 def _predict_cases(seed: int, sizes: tuple[int, ...]) -> list[Case]:
     rng = np.random.default_rng(seed)
     on_boundary = (np.array([[1.0, -1.0]]), np.array([1.0, 1.0]), 0.0)
-    cases = [Case("one point on the boundary", on_boundary, hint="z = 0 exactly gives class 0: use z > 0")]
+    cases = []
     for n in sizes:
         d = int(rng.integers(1, 5))
         cases.append(Case(f"{n} points in {d}-D", (rng.normal(size=(n, d)), rng.normal(size=d), float(rng.normal()))))
+    cases.insert(1, Case("one point on the boundary", on_boundary, hint="z = 0 exactly gives class 0: only a strictly positive z is class 1"))
     return cases
 
 
@@ -51,7 +62,8 @@ EXERCISE = Exercise(
     id=EXERCISE_ID,
     title="The perceptron",
     tasks=[
-        Task("predict", ref.predict, lambda: _predict_cases(0, (5, 1)), lambda seed=101: _predict_cases(seed, (7, 1, 40)), substitutable=True),
+        Task("predict", ref.predict, lambda: _predict_cases(0, (5, 1)), lambda seed=101: _predict_cases(seed, (7, 1, 40)),
+             verify=_verify_classes, substitutable=True),
         Task("update", ref.update, lambda: _update_cases(0), lambda seed=202: _update_cases(seed), outputs=("w", "b"), substitutable=True),
         Task(
             "train_perceptron", _train_tuple, lambda: _train_cases(0), lambda seed=303: _train_cases(seed),

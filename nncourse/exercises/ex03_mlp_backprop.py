@@ -15,8 +15,8 @@ from nncourse.scratch import functional as F
 
 EXERCISE_ID = "03_mlp_backprop"
 
-TRANSPOSE_HINT = "dW has the shape of W, (D, H): X.T @ dZ; dX has the shape of X, (N, D): dZ @ W.T"
-BATCH_OF_ONE_HINT = "with N = 1 keep every array 2-D: X is (1, D), dZ is (1, H); sum over axis 0 for db and do not squeeze"
+TRANSPOSE_HINT = "each gradient has the shape of what it is the gradient of: dX like X (N, D), dW like W (D, H), db like b (H,)"
+BATCH_OF_ONE_HINT = "with N = 1 every array stays 2-D, (1, D) and (1, H): nothing may be squeezed away, and db still sums over the batch"
 
 
 def _layer(rng: np.random.Generator, n: int, d: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -28,7 +28,7 @@ def _forward_cases(seed: int, shapes: tuple[tuple[int, int, int], ...]) -> list[
     cases = []
     for n, d, h in shapes:
         label = "batch of 1" if n == 1 else f"X ({n}, {d}), W ({d}, {h})"
-        hint = "X is (1, D) even for one example; X @ W has shape (1, H)" if n == 1 else "Z = X @ W + b; b (H,) broadcasts over the N rows"
+        hint = "one example is still a batch: the result is (1, H)" if n == 1 else "the bias is added to every row of the product"
         cases.append(Case(label, _layer(rng, n, d, h), hint=hint))
     return cases
 
@@ -49,8 +49,8 @@ def _relu_cases(seed: int, shape: tuple[int, int]) -> list[Case]:
     x = rng.normal(size=shape)
     x.flat[:: 3] = 0.0  # exact zeros: the kink
     cases = [
-        Case(f"random {shape}", (rng.normal(size=shape), rng.normal(size=shape)), hint="pass dout where x > 0, zero elsewhere"),
-        Case("x exactly 0", (rng.normal(size=shape), x), hint="relu'(0) is taken as 0 (as torch does): use x > 0, not x >= 0"),
+        Case(f"random {shape}", (rng.normal(size=shape), rng.normal(size=shape)), hint="the gradient passes where the input was positive and stops elsewhere"),
+        Case("x exactly 0", (rng.normal(size=shape), x), hint="relu'(0) is taken as 0 (as torch does): at exactly 0 the gradient stops"),
         Case("one value", (np.array([2.5]), np.array([-1.0]))),
     ]
     return cases
@@ -60,10 +60,10 @@ def _softmax_cases(seed: int, n: int, c: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     return [
         Case(f"logits ({n}, {c})", (rng.normal(size=(n, c)) * 2, rng.integers(0, c, size=n)),
-             hint="the loss is the mean over the N rows: (softmax - onehot) / N"),
+             hint="the loss is a mean over the N rows, so its gradient carries a factor 1/N"),
         Case("batch of 1", (rng.normal(size=(1, c)), np.array([c - 1])), hint="N = 1: logits is (1, C), the result too"),
         Case("huge logits", (np.array([[1000.0, 0.0, -1000.0], [-500.0, 500.0, 0.0]]), np.array([1, 1])),
-             hint="subtract each row's max before np.exp, or exp overflows to inf and you get NaN"),
+             hint="exp(1000) overflows to inf and gives NaN: shift each row so that its largest logit is 0 first"),
     ]
 
 
@@ -77,7 +77,7 @@ def _mlp_cases(seed: int, shapes: tuple[tuple[int, int, int, int], ...]) -> list
             rng.normal(size=(h, c)) / np.sqrt(h), rng.normal(size=c) * 0.5,
         )
         label = f"batch of 1, D={d}, H={h}, C={c}" if n == 1 else f"N={n}, D={d}, H={h}, C={c}"
-        hint = BATCH_OF_ONE_HINT if n == 1 else "dZ2 = (P - Y) / N; dW2 = H.T @ dZ2; dH = dZ2 @ W2.T; dZ1 = dH * (Z1 > 0); dW1 = X.T @ dZ1"
+        hint = BATCH_OF_ONE_HINT if n == 1 else "run the forward pass keeping Z1 and H, then your backward functions in reverse order of the layers"
         cases.append(Case(label, args, hint=hint))
     return cases
 

@@ -16,7 +16,7 @@ from nncourse.checks import Case, Exercise, Task
 
 EXERCISE_ID = "04_autograd"
 
-REUSE_HINT = "a node used by two consumers (or twice by one) gets the SUM of both contributions: use +=, never ="
+REUSE_HINT = "a node used by two consumers (or twice by one) gets the SUM of both contributions: a later one must not overwrite an earlier one"
 
 
 # ---------------------------------------------------------------------------- local_grads
@@ -25,15 +25,15 @@ def _local_cases(seed: int) -> list[Case]:
     a, b = (float(v) for v in np.round(rng.uniform(0.5, 2.5, 2), 3))
     return [
         Case(f"add({a}, {b})", ("add", a, b)),
-        Case(f"mul({a}, {b})", ("mul", a, b), hint="d(a*b)/da is b, and d(a*b)/db is a"),
-        Case(f"sub({b}, {a})", ("sub", b, a), hint="d(a-b)/db is -1"),
-        Case(f"div({a}, {b})", ("div", a, b), hint="d(a/b)/da = 1/b, d(a/b)/db = -a/b**2"),
-        Case(f"pow({a}, {b})", ("pow", a, b), hint="d(a**b)/da = b * a**(b-1); d(a**b)/db = a**b * ln(a)"),
-        Case(f"tanh({-a})", ("tanh", -a, 0.0), hint="d tanh(a)/da = 1 - tanh(a)**2; a unary op returns 0.0 for b"),
+        Case(f"mul({a}, {b})", ("mul", a, b), hint="each input's derivative is the other input"),
+        Case(f"sub({b}, {a})", ("sub", b, a), hint="the second input enters with a minus sign"),
+        Case(f"div({a}, {b})", ("div", a, b), hint="in b, a / b is a times b to the power -1"),
+        Case(f"pow({a}, {b})", ("pow", a, b), hint="in a, b is a constant exponent; in b, use the identity given under the table"),
+        Case(f"tanh({-a})", ("tanh", -a, 0.0), hint="the derivative of tanh can be written with tanh itself; a unary op returns 0.0 for b"),
         Case(f"exp({b})", ("exp", b, 0.0)),
         Case(f"log({a})", ("log", a, 0.0)),
-        Case(f"sigmoid({-b})", ("sigmoid", -b, 0.0), hint="with s = sigmoid(a), d s/da = s * (1 - s)"),
-        Case("relu(0.0), at the kink", ("relu", 0.0, 0.0), hint="relu'(0) is taken as 0, as in PyTorch: 1.0 only where a > 0"),
+        Case(f"sigmoid({-b})", ("sigmoid", -b, 0.0), hint="the derivative of the sigmoid can be written with the sigmoid itself (chapter 02)"),
+        Case("relu(0.0), at the kink", ("relu", 0.0, 0.0), hint="relu'(0) is taken as 0, as in PyTorch"),
         Case(f"neg({b})", ("neg", b, 0.0)),
     ]
 
@@ -118,7 +118,7 @@ def _unbroadcast_cases(seed: int, extra: bool) -> list[Case]:
         ((3, 5), (3, 5), "no broadcasting", ""),
     ]
     shapes.append(((2, 3), (), "a scalar used everywhere",
-                   "shape () : return an array of exactly that shape, e.g. np.asarray(total).reshape(shape)"))
+                   "shape (): return an array of exactly that shape, not a Python float"))
     if extra:
         shapes += [
             ((5, 2, 3), (1, 3), "(1, 3) inside (5, 2, 3)", ""),
@@ -151,9 +151,9 @@ def _backprop_cases(seed: int) -> list[Case]:
     p, r = (float(v) for v in np.round(rng.uniform(0.3, 1.5, 2), 3))
     return [
         Case("one op: out = x * y", ({"out": _g("mul", "x", "y")}, {"x": 2.0, "y": -3.0}, "out"),
-             hint="seed the output with gradient 1.0, then d out/dx = y * 1.0"),
+             hint="the output's gradient with respect to itself is 1.0; everything starts from there"),
         Case("neuron tanh(x1*w1 + x2*w2 + b)", (neuron, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}, "out"),
-             hint="visit the nodes in reverse topological order; each passes grad * local derivative to its inputs"),
+             hint="visit the nodes from the output back to the inputs; each passes its gradient, scaled by its local derivatives, on to its inputs"),
         Case("a node used twice: out = x * x", (square, {"x": 1.5}, "out"), hint=REUSE_HINT),
         Case("reuse: out = (a*c + a) * a", (reuse, {"a": a, "c": c}, "out"), hint=REUSE_HINT),
         Case("unused leaf", ({"out": _g("add", "u", "v")}, {"u": 1.0, "v": 2.0, "w": 5.0}, "out"),

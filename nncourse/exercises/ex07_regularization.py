@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from nncourse.chapters import ch07_regularization as ref
-from nncourse.checks import Case, Exercise, Task
+from typing import Any
+
+from nncourse.checks import Case, Exercise, Task, compare
 from nncourse.scratch import BatchNorm1d
 
 EXERCISE_ID = "07_regularization"
@@ -24,6 +26,21 @@ def _batchnorm_train(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: fl
     return out
 
 
+def _verify_batchnorm(case: Case, expected: np.ndarray, got: Any) -> str | None:
+    """``compare``, and when it fails, name the statistic that is off (per row instead of per feature, or N - 1)."""
+    msg = compare(expected, got, rtol=1e-6, atol=1e-8)
+    if msg is None or not isinstance(got, np.ndarray) or got.shape != expected.shape:
+        return msg
+    x, gamma, beta, eps = (*case.args, 1e-5)[:4]
+    per_row = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + eps) * gamma + beta
+    unbiased = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0, ddof=1) + eps) * gamma + beta if len(x) > 1 else None
+    if np.allclose(got, per_row, rtol=1e-6, atol=1e-8):
+        return msg + " (your statistics are taken per row: batch norm takes each feature's mean and variance over the batch)"
+    if unbiased is not None and np.allclose(got, unbiased, rtol=1e-6, atol=1e-8):
+        return msg + " (your variance divides by N - 1: batch norm uses the batch's own variance, dividing by N)"
+    return msg
+
+
 def _mask(rng: np.random.Generator, shape: tuple[int, ...], p: float) -> np.ndarray:
     return rng.random(shape) >= p  # True = kept
 
@@ -38,7 +55,7 @@ def _dropout_cases(seed: int, shapes: tuple[tuple[int, ...], ...], backward: boo
         ),
         Case(
             "p = 0.5, scale the kept entries", (x, 0.5, _mask(rng, (3, 4), 0.5)),
-            hint="scale the kept entries by 1 / (1 - p): divide by (1 - p), do not multiply",
+            hint="kept entries grow so that the expected value stays the same: check the direction of the scaling",
         ),
     ]
     for shape in shapes:
@@ -54,7 +71,7 @@ def _l2_cases(seed: int, shapes: tuple[tuple[int, ...], ...]) -> list[Case]:
     cases = [
         Case(
             "a 2 x 2 matrix", (np.array([[1.0, -2.0], [0.5, 3.0]]), 0.1),
-            hint="the penalty is lam / 2 * sum(W ** 2), so that its gradient is lam * W",
+            hint="the penalty has a factor 1/2, so that its gradient carries lam alone",
         ),
         Case("lam = 0", (rng.normal(size=(3, 2)), 0.0)),
     ]
@@ -93,7 +110,6 @@ def _bn_cases(seed: int, shapes: tuple[tuple[int, int], ...]) -> list[Case]:
     cases = [
         Case(
             "two rows, gamma = 1, beta = 0", (np.array([[0.0, 100.0], [200.0, 700.0]]), np.ones(2), np.zeros(2), 1e-5),
-            hint="use the biased variance (divide by N, np.var's default), not N - 1",
         ),
         Case(
             "a constant feature", (constant, np.array([2.0, 1.0]), np.array([0.5, -1.0]), 1e-5),
@@ -128,7 +144,7 @@ EXERCISE = Exercise(
         ),
         Task(
             "batchnorm_train_forward", _batchnorm_train,
-            lambda: _bn_cases(4, ((6, 3),)), lambda seed=74: _bn_cases(seed, ((5, 4), (32, 8))), points=2,
+            lambda: _bn_cases(4, ((6, 3),)), lambda seed=74: _bn_cases(seed, ((5, 4), (32, 8))), points=2, verify=_verify_batchnorm,
         ),
     ],
 )
