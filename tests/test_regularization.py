@@ -133,7 +133,7 @@ def test_early_stopping_rejects_an_empty_run():
 def test_replay_predicts_what_fit_with_patience_does(digits):
     def run(patience):
         torch.manual_seed(3)
-        model = reg.make_mlp(64, 10, hidden=(64,))
+        model = reg.make_regularized_mlp(64, 10, hidden=(64,))
         train = make_loader(digits.X_train[:100], digits.y_train[:100], batch_size=100)
         val = make_loader(digits.X_val, digits.y_val, batch_size=400, shuffle=False)
         opt = torch.optim.Adam(model.parameters(), lr=0.01)
@@ -152,11 +152,11 @@ def test_replay_predicts_what_fit_with_patience_does(digits):
 
 
 # ------------------------------------------------------------------------------------------ models and the ablation
-def test_make_mlp_layers_and_parameter_count():
-    net = reg.make_mlp(64, 10, hidden=(256, 256), dropout=0.5, batch_norm=True)
-    kinds = [type(m).__name__ for m in net.layers]  # make_mlp builds the package MLP
+def test_make_regularized_mlp_layers_and_parameter_count():
+    net = reg.make_regularized_mlp(64, 10, hidden=(256, 256), dropout=0.5, batch_norm=True)
+    kinds = [type(m).__name__ for m in net.layers]  # make_regularized_mlp builds the package MLP
     assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
-    plain = reg.make_mlp(64, 10)
+    plain = reg.make_regularized_mlp(64, 10)
     assert sum(p.numel() for p in plain.parameters()) == 64 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
     assert net(torch.zeros(4, 64)).shape == (4, 10)
 

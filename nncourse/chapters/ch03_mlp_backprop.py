@@ -2,9 +2,9 @@
 
 Two groups of helpers:
 
-* model helpers: ``make_mlp(sizes)`` builds ``Linear -> act -> ... -> Linear`` as a scratch
+* model helpers: ``make_scratch_mlp(sizes)`` builds ``Linear -> act -> ... -> Linear`` as a scratch
   ``Sequential``; ``train_numpy_mlp`` trains it on class labels with a ``nncourse.optim`` optimizer;
-  ``predict`` / ``accuracy`` read it out.
+  ``predict_classes`` / ``accuracy`` read it out.
 * functional references for the exercise, in the *math* convention ``Z = X @ W + b`` with
   ``W: (D_in, D_out)``. The scratch ``Linear`` (like ``torch.nn.Linear``) stores ``weight = W.T`` of
   shape ``(D_out, D_in)``; every function below converts and then calls the scratch layers, so the
@@ -28,11 +28,11 @@ from nncourse.scratch import CrossEntropyLoss, Layer, Linear, ReLU, Sequential, 
 from nncourse.scratch import functional as F
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
-"""Name -> scratch activation class, for ``make_mlp``."""
+"""Name -> scratch activation class, for ``make_scratch_mlp``."""
 
 
 # ---------------------------------------------------------------------------------------------- models
-def make_mlp(sizes: Sequence[int], activation: str = "relu", seed: int = 0) -> Sequential:
+def make_scratch_mlp(sizes: Sequence[int], activation: str = "relu", seed: int = 0) -> Sequential:
     """``Linear(sizes[0], sizes[1]) -> act -> ... -> Linear(sizes[-2], sizes[-1])`` as a scratch Sequential.
 
     Args:
@@ -75,7 +75,7 @@ def mlp_from_weights(*weights: tuple[np.ndarray, np.ndarray], activation: str = 
             raise ValueError(f"W{k} must have shape ({sizes[-1]}, D_out) to follow W{k - 1}, got shape {np.shape(W)}")
         sizes = sizes or [dims["D_in"]]
         sizes.append(dims["D_out"])
-    model = make_mlp(sizes, activation)
+    model = make_scratch_mlp(sizes, activation)
     for layer, (W, b) in zip(model.layers[::2], weights):
         layer.params["weight"][...] = np.asarray(W).T  # scratch/torch layout: (D_out, D_in)
         layer.params["bias"][...] = b
@@ -133,7 +133,7 @@ def train_numpy_mlp(
     return losses
 
 
-def predict(model: Sequential, X: np.ndarray) -> np.ndarray:
+def predict_classes(model: Sequential, X: np.ndarray) -> np.ndarray:
     """Class labels ``(N,)``: the arg-max of the model's logits for ``X: (N, D)``."""
     logits, _ = model.forward(X)  # (N, C)
     return logits.argmax(axis=1)
@@ -142,7 +142,7 @@ def predict(model: Sequential, X: np.ndarray) -> np.ndarray:
 def accuracy(model: Sequential, X: np.ndarray, y: np.ndarray) -> float:
     """Fraction of rows of ``X: (N, D)`` whose predicted class equals ``y: (N,)``."""
     _check_labels(X, y)
-    return float(np.mean(predict(model, X) == y))
+    return float(np.mean(predict_classes(model, X) == y))
 
 
 # ------------------------------------------------------------------------------- functional references

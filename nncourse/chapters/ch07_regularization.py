@@ -150,7 +150,7 @@ DEFAULT_CONFIGS: tuple[AblationConfig, ...] = (
 """The chapter's ablation on digits: 150 training examples, one remedy at a time; "more data" uses all 1,077."""
 
 
-def make_mlp(n_in: int, n_out: int, hidden: Sequence[int] = (256, 256), *, dropout: float = 0.0, batch_norm: bool = False) -> MLP:
+def make_regularized_mlp(n_in: int, n_out: int, hidden: Sequence[int] = (256, 256), *, dropout: float = 0.0, batch_norm: bool = False) -> MLP:
     """The package's ``MLP``: ``Linear -> [BatchNorm1d] -> ReLU -> [Dropout]`` per hidden layer, then a
     ``Linear`` to ``n_out`` logits.
 
@@ -162,7 +162,7 @@ def make_mlp(n_in: int, n_out: int, hidden: Sequence[int] = (256, 256), *, dropo
 def train_config(
     config: AblationConfig, data: Split, seed: int = 0, *, epochs: int = 100, lr: float = 3e-3, hidden: Sequence[int] = (256, 256)
 ) -> tuple[nn.Module, History]:
-    """Train ``make_mlp`` on the first ``config.n_train`` training rows with ``fit``: full batch, AdamW.
+    """Train ``make_regularized_mlp`` on the first ``config.n_train`` training rows with ``fit``: full batch, AdamW.
 
     ``weight_decay`` is AdamW's decoupled decay ``theta <- (1 - lr * lam) * theta`` (0 = plain Adam);
     ``patience`` switches on early stopping with the best weights restored. The validation part is
@@ -173,7 +173,7 @@ def train_config(
     if not 2 <= n <= n_total:
         raise ValueError(f"n_train must be between 2 and {n_total} (the training part of {data.name!r}), got {config.n_train}")
     torch.manual_seed(seed)
-    model = make_mlp(data.n_features, data.n_classes, hidden, dropout=config.dropout, batch_norm=config.batch_norm)
+    model = make_regularized_mlp(data.n_features, data.n_classes, hidden, dropout=config.dropout, batch_norm=config.batch_norm)
     train_loader = make_loader(data.X_train[:n], data.y_train[:n], batch_size=n, seed=seed)  # one full batch per epoch
     val_loader = make_loader(data.X_val, data.y_val, batch_size=len(data.y_val), shuffle=False)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=config.weight_decay)
