@@ -75,7 +75,7 @@ def test_sdpa_matches_torch(case):
     close(out, out_t, "out")
     g = rng.standard_normal(out.shape)
     (out_t * torch.tensor(g)).sum().backward()
-    for ours, t, name in zip(sdpa_backward(g, cache), (qt, kt, vt), "qkv"):
+    for ours, t, name in zip(sdpa_backward(g, cache), (qt, kt, vt), "qkv", strict=True):
         close(ours, t.grad, "d" + name)
     if kind == "bool_dead_row":
         assert np.all(out[:, :, 0] == 0) and np.all(cache["attn"][:, :, 0] == 0)
@@ -94,7 +94,7 @@ def test_sdpa_scale_broadcast_and_fixed_dropout_mask_match_torch():
     close(out, out_t, "out")
     g = rng.standard_normal(out.shape)
     (out_t * torch.tensor(g)).sum().backward()
-    for ours, t, name in zip(sdpa_backward(g, cache), (qt, kt, vt), "qkv"):
+    for ours, t, name in zip(sdpa_backward(g, cache), (qt, kt, vt), "qkv", strict=True):
         close(ours, t.grad, "d" + name)
 
 
@@ -105,9 +105,9 @@ def test_sdpa_passes_finite_differences(kind):
     kw = {"none": {}, "causal": {"is_causal": True}, "float": {"attn_mask": rng.standard_normal((4, 5))},
           "dropout": {"dropout_mask": rng.random((2, 4, 5)) > 0.5, "dropout_p": 0.5}}[kind]
     g = rng.standard_normal((2, 4, 2))
-    out, cache = sdpa_forward(q, k, v, **kw)
+    _out, cache = sdpa_forward(q, k, v, **kw)
     grads = sdpa_backward(g, cache)
-    for x, dx in zip((q, k, v), grads):
+    for x, dx in zip((q, k, v), grads, strict=True):
         res = gradcheck(lambda: float(np.sum(sdpa_forward(q, k, v, **kw)[0] * g)), x, dx)
         assert res.ok, str(res)
 
@@ -230,7 +230,7 @@ def test_mha_passes_finite_differences():
     layer.zero_grad()
     _, cache = layer.forward(q, k, v, key_padding_mask=pad)
     grads = layer.backward((g_out, g_w), cache)
-    for x, dx in zip((q, k, v), grads):
+    for x, dx in zip((q, k, v), grads, strict=True):
         res = gradcheck(loss, x, dx)
         assert res.ok, str(res)
     analytic = {name: g.copy() for name, g in layer.grads.items()}
@@ -264,7 +264,7 @@ def test_sinusoidal_table_formula_and_layer():
     assert sinusoidal_table(4, 5).shape == (4, 5)  # odd widths work
     pe = SinusoidalPositionalEncoding(6, max_len=50)
     x = np.random.default_rng(0).standard_normal((2, 10, 6))
-    out, cache = pe.forward(x)
+    out, _cache = pe.forward(x)
     assert np.allclose(out - x, table[:10])
     assert pe.params == {}
     res = check_layer(pe, x)

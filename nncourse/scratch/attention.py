@@ -167,7 +167,7 @@ class MultiheadAttention(Layer):
             raise TypeError("dout must be a pair (dattn_output, dattn_weights), the gradients of forward's outputs; "
                             "either may be None")
         d_out, d_weights = dout
-        n, lq, s = cache["shapes"]
+        n, _lq, _s = cache["shapes"]
         e, h, unbatched = self.embed_dim, self.num_heads, cache["unbatched"]
         d_out = np.zeros(cache.out_shape) if d_out is None else self._input("dattn_output", d_out, cache.out_shape)
         dattn = None
@@ -181,7 +181,7 @@ class MultiheadAttention(Layer):
         d_ctx = self._heads(d_ctx)  # (N, H, L, d)
         d_heads = A.scaled_dot_product_attention_backward(d_ctx, cache["sdpa"], dattn=dattn)
         grads_w, grads_b, grads_in = [], [], []
-        for dh, c in zip(d_heads, cache["lin"]):
+        for dh, c in zip(d_heads, cache["lin"], strict=True):
             flat = dh.transpose(0, 2, 1, 3).reshape(n, -1, e)
             dx, dwi, dbi = linear_backward(flat, c)
             grads_in.append(self._from_nle(dx, unbatched))
