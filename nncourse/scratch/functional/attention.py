@@ -97,18 +97,20 @@ def scaled_dot_product_attention_forward(
                          f"v {v.shape}")
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     dtype = np.result_type(q, k, v)
-    scores = (q @ np.swapaxes(k, -1, -2)) * dtype.type(scale)  # (..., L, S)
+    scores = q @ np.swapaxes(k, -1, -2)  # (..., L, S), a fresh array: scale and mask it in place
+    scores *= dtype.type(scale)
     mask = _additive_mask(attn_mask, is_causal, scores.shape, dtype)
+    any_dead = False
     if mask is not None:
-        scores = scores + mask
-    dead = np.all(scores == -np.inf, axis=-1, keepdims=True)  # rows with nothing to attend to
-    any_dead = bool(dead.any())
-    if any_dead:
-        scores = np.where(dead, dtype.type(0), scores)
-    attn, soft_cache = softmax_forward(scores, dim=-1)
+        scores += mask
+        dead = np.all(scores == -np.inf, axis=-1, keepdims=True)  # rows with nothing to attend to
+        any_dead = bool(dead.any())
+        if any_dead:
+            scores[np.broadcast_to(dead, scores.shape)] = 0
+    attn, soft_cache = softmax_forward(scores, dim=-1)  # soft_cache["out"] is a private copy of attn
     if any_dead:  # zero weights (and so zero output and gradients) for a fully masked row, as torch
-        attn = np.where(dead, dtype.type(0), attn)
-        soft_cache["out"] = attn.copy()
+        attn[np.broadcast_to(dead, attn.shape)] = 0
+        soft_cache["out"][np.broadcast_to(dead, attn.shape)] = 0
     keep = None
     if dropout_p > 0.0:
         if not 0.0 < dropout_p < 1.0:
@@ -127,7 +129,7 @@ def scaled_dot_product_attention_forward(
         attn_d = attn
     out = attn_d @ v  # (..., L, S) @ (..., S, Ev)
     cache = {
-        "q": q.copy(), "k": k.copy(), "v": v.copy(), "attn": attn.copy(), "attn_d": attn_d.copy() if keep is not None else None,
+        "q": q.copy(), "k": k.copy(), "v": v.copy(), "attn": soft_cache["out"], "attn_d": attn_d if keep is not None else None,
         "keep": keep, "softmax": soft_cache, "scale": scale,
     }
     return out, cache
