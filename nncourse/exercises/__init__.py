@@ -15,6 +15,7 @@ EXERCISES: dict[str, str] = {
     "07_regularization": "nncourse.exercises.ex07_regularization",
     "09_convolution": "nncourse.exercises.ex09_convolution",
     "11_rnns": "nncourse.exercises.ex11_rnns",
+    "13_attention": "nncourse.exercises.ex13_attention",
 }
 """Exercise id (the notebook's file stem) -> the module that defines its ``EXERCISE``."""
 
