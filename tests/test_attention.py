@@ -295,3 +295,39 @@ def test_positional_encoding_too_long_context(cls):
         pe.forward(np.zeros((2, 9, 4)))
     with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., L, 4\)"):
         pe.forward(np.zeros((2, 3, 5)))
+
+
+# --------------------------------------------------------------------------- chapter 13 helpers
+def test_chapter_references_match_torch():
+    from nncourse.chapters import ch13_attention as ch
+
+    rng = np.random.default_rng(5)
+    q, k, v = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 4, 2))
+    mask = ch.causal_mask(4)
+    assert mask.dtype == bool and mask[1, 0] and not mask[0, 1]
+    qt, kt, vt = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
+    out_t = TF.scaled_dot_product_attention(qt, kt, vt, attn_mask=torch.tensor(mask))
+    out, weights = ch.attention_forward(q, k, v, mask)
+    close(out, out_t, "out")
+    g = rng.standard_normal(out.shape)
+    (out_t * torch.tensor(g)).sum().backward()
+    for ours, t, name in zip(ch.attention_backward(g, q, k, v, weights), (qt, kt, vt), "qkv", strict=True):
+        close(ours, t.grad, "d" + name)
+    for e, h, bias in [(8, 2, True), (12, 3, False)]:
+        layer = nn.MultiheadAttention(e, h, bias=bias)
+        assert ch.mha_parameter_count(e, h, bias) == sum(p.numel() for p in layer.parameters())
+
+
+def test_reversal_model_learns_the_anti_diagonal():
+    from nncourse.chapters import ch13_attention as ch
+
+    torch.set_num_threads(1)
+    model, losses = ch.train_reverse_model(seed=0, steps=100)
+    assert losses[-1] < losses[0]
+    x, y = ch.reverse_batch(200, np.random.default_rng(1))
+    with torch.no_grad():
+        logits, maps = model(x)
+    assert (logits.argmax(-1) == y).float().mean() > 0.99
+    length = ch.REVERSE_TASK["length"]
+    anti = maps.mean(0)[:, np.arange(length), np.arange(length)[::-1].copy()]  # (heads, L)
+    assert anti.mean() > 0.8, anti
