@@ -331,3 +331,21 @@ def test_reversal_model_learns_the_anti_diagonal():
     length = ch.REVERSE_TASK["length"]
     anti = maps.mean(0)[:, np.arange(length), np.arange(length)[::-1].copy()]  # (heads, L)
     assert anti.mean() > 0.8, anti
+
+
+def test_attention_map_explorer_follows_the_query_slider():
+    from nncourse.widgets.attention import AttentionMapExplorer
+
+    weights = np.zeros((2, 3, 4))
+    weights[0, np.arange(3), [3, 2, 1]] = 1.0  # head 0: query i looks at key 3 - i
+    weights[1, :, 0] = 1.0  # head 1: always key 0
+    ex = AttentionMapExplorer(torch.tensor(weights), keys=list("abcd"))
+    assert list(ex.looks_at) == [3, 0] and "head 0 -> key 3 ('d') (weight 1.00)" in ex.status.value
+    ex.query.value = 2
+    assert list(ex.looks_at) == [1, 0] and ex.status.value.startswith("query 2: head 0 -> key 1 ('b')")
+    assert ex.image.value[:4] == b"\x89PNG"
+    assert repr(ex).startswith("<AttentionMapExplorer: interactive widget")
+    with pytest.raises(ValueError, match="keys must have 4 labels"):
+        AttentionMapExplorer(weights, keys=["a"])
+    with pytest.raises(ValueError, match="weights must have shape"):
+        AttentionMapExplorer(np.zeros(3))
