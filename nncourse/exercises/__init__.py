@@ -18,6 +18,7 @@ EXERCISES: dict[str, str] = {
     "09_convolution": "nncourse.exercises.ex09_convolution",
     "11_rnns": "nncourse.exercises.ex11_rnns",
     "12_lstm_gru": "nncourse.exercises.ex12_lstm_gru",
+    "13_attention": "nncourse.exercises.ex13_attention",
 }
 """Exercise id (the notebook's file stem) -> the module that defines its ``EXERCISE``."""
 

@@ -12,6 +12,7 @@ The formulas are the stateless kernels of ``nncourse.scratch.functional``.
 from __future__ import annotations
 
 from nncourse.scratch.activations import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nncourse.scratch.attention import LearnedPositionalEncoding, MultiheadAttention, SinusoidalPositionalEncoding
 from nncourse.scratch.base import Cache, Layer
 from nncourse.scratch.conv import Conv1d, Conv2d
 from nncourse.scratch.dropout import Dropout
@@ -43,14 +44,17 @@ __all__ = [
     "LSTMCell",
     "Layer",
     "LayerNorm",
+    "LearnedPositionalEncoding",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "MultiheadAttention",
     "RNNCell",
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "SinusoidalPositionalEncoding",
     "Softmax",
     "Tanh",
 ]

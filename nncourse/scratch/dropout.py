@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from nncourse.scratch import functional as F
-from nncourse.scratch.base import Cache, Layer, make_rng
+from nncourse._validate import make_rng
+from nncourse.scratch.base import Cache, Layer
 
 
 class Dropout(Layer):

@@ -9,9 +9,13 @@ Each explorer keeps its logic in plain methods and attributes (``train_steps``, 
 from __future__ import annotations
 
 from nncourse.widgets.activations import ActivationExplorer
+from nncourse.widgets.attention import AttentionMapExplorer
 from nncourse.widgets.convolution import ConvolutionExplorer
 from nncourse.widgets.gradient_flow import GradientFlowExplorer
 from nncourse.widgets.optimizers import OptimizerExplorer
 from nncourse.widgets.playground import Playground
 
-__all__ = ["ActivationExplorer", "ConvolutionExplorer", "GradientFlowExplorer", "OptimizerExplorer", "Playground"]
+__all__ = [
+    "ActivationExplorer",
+    "AttentionMapExplorer",
+    "ConvolutionExplorer", "GradientFlowExplorer", "OptimizerExplorer", "Playground"]

@@ -44,6 +44,10 @@ from nncourse.scratch.functional.activations import (
     tanh_backward,
     tanh_forward,
 )
+from nncourse.scratch.functional.attention import (
+    scaled_dot_product_attention_backward,
+    scaled_dot_product_attention_forward,
+)
 from nncourse.scratch.functional.conv import (
     conv1d_backward,
     conv1d_forward,
@@ -145,6 +149,8 @@ __all__ = [
     "rnn_cell_backward",
     "rnn_cell_forward",
     "rnn_forward",
+    "scaled_dot_product_attention_backward",
+    "scaled_dot_product_attention_forward",
     "sigmoid",
     "sigmoid_backward",
     "sigmoid_forward",
