@@ -15,9 +15,10 @@ from __future__ import annotations
 import copy
 import importlib
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 from nncourse.compare import _kind, compare
 from nncourse.exercises import EXERCISES  # the static registry: imports no exercise, no torch

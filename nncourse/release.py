@@ -140,7 +140,7 @@ def release(solutions: Path, exercises: Path, check: bool = False, force: bool =
     for path in sources:
         try:
             nb = nbformat.read(path, as_version=NB_VERSION)
-        except Exception as exc:  # noqa: BLE001 - any unreadable notebook is reported with its name
+        except Exception as exc:
             raise ReleaseError(f"{path}: cannot read notebook ({type(exc).__name__}: {exc})") from exc
         rendered[Path(exercises) / path.name] = _write(stamp(release_notebook(nb, str(path)), path.stem))
     if check:

@@ -1,7 +1,7 @@
 """Chapter 04 autograd engine: gradients checked against torch.autograd in float64."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest

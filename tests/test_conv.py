@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from nncourse.gradcheck import check_layer
-from nncourse.scratch.functional import conv, pool
 from nncourse.scratch.conv import Conv1d, Conv2d
+from nncourse.scratch.functional import conv, pool
 from nncourse.scratch.functional.conv import conv_output_size
 from nncourse.scratch.pool import AvgPool2d, MaxPool2d
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from nncourse.data import load_dataset, make_loader, split_loaders, spirals
+from nncourse.data import load_dataset, make_loader, spirals, split_loaders
 from nncourse.train import History, TrainingDiverged, accuracy, evaluate, fit
 
 

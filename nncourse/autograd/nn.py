@@ -5,7 +5,7 @@ whole learning step is visible in one place.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

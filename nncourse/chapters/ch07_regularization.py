@@ -12,8 +12,9 @@ through ``nncourse.train.fit``: this module has no training loop of its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -67,7 +67,6 @@ class Row:
 
 def grade_public(path: Path, course_root: Path, exercise_id: str | None = None) -> dict:
     from nncourse.grading.gradebook import grade_submission
-
     from nncourse.grading.sandbox import sandbox_status
 
     # a learner checking their own notebook runs their own code: the sandbox is used where it works

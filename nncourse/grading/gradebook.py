@@ -98,7 +98,7 @@ def _settings(out: Path, seed: int | None, policy: str) -> tuple[int, str]:
     meta = out / "grading.json"
     recorded = json.loads(meta.read_text()) if meta.exists() else {}
     if recorded:
-        if seed is not None and seed != recorded["seed"] or policy != recorded.get("policy", "all"):
+        if (seed is not None and seed != recorded["seed"]) or policy != recorded.get("policy", "all"):
             raise GradebookError(
                 f"{out} was graded with seed {recorded['seed']} and policy {recorded.get('policy', 'all')!r}; "
                 "use a new --out folder to grade with other settings (earlier grades are never changed)"

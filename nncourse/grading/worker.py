@@ -81,7 +81,7 @@ def _install_guard(protected: list[str], scratch: str) -> None:
             mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
             writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
-            if inside(path, protected) or path.startswith("/proc/") and not path.startswith("/proc/self/"):
+            if inside(path, protected) or (path.startswith("/proc/") and not path.startswith("/proc/self/")):
                 raise PermissionError(f"not allowed while grading: opening {path}")
             if writing and not inside(path, [scratch]) and path != os.devnull:
                 raise PermissionError(f"not allowed while grading: writing {path}")

@@ -135,7 +135,7 @@ class CosineAnnealingLR(LRScheduler):
         eta_min: lowest learning rate, >= 0.
     """
 
-    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 - torch's name
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:
         self.T_max = check_int("T_max", T_max)
         self.eta_min = check_hyper("eta_min", eta_min)
         super().__init__(optimizer)
