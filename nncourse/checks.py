@@ -178,10 +178,11 @@ class Checker:
     def run(self, task: Task, fn: Callable[..., Any]) -> CheckResult:
         """Check ``fn`` as the grader will grade it: prerequisites that do not pass are replaced by
         their reference for the check, and everything ``fn`` uses must live in the answer cells."""
-        namespace = getattr(fn, "__globals__", None)
+        namespace: dict[str, Any] | None = getattr(fn, "__globals__", None)
         failing = [name for name in task.requires if not self._prerequisite_passes(name, namespace)] if namespace is not None else []
         if not failing:
             return self._run_graded(task, fn)
+        assert namespace is not None  # without a namespace nothing is failing
         saved = {name: namespace[name] for name in failing if name in namespace}
         try:
             for name in failing:

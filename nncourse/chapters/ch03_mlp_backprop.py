@@ -64,7 +64,7 @@ def mlp_from_weights(*weights: tuple[np.ndarray, np.ndarray], activation: str = 
     """
     if not weights:
         raise ValueError("give at least one (W, b) pair")
-    sizes = []
+    sizes: list[int] = []
     for k, pair in enumerate(weights, start=1):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"weights must be (W, b) pairs; item {k} is {type(pair).__name__}")
@@ -167,6 +167,7 @@ def linear_backward(dZ: np.ndarray, X: np.ndarray, W: np.ndarray) -> tuple[np.nd
     W64 = np.asarray(W, dtype=np.float64)
     _, cache = F.linear_forward(np.asarray(X, dtype=np.float64), W64.T, np.zeros(W64.shape[1]))
     dX, dweight, db = F.linear_backward(np.asarray(dZ, dtype=np.float64), cache)
+    assert db is not None  # the forward pass had a bias
     return dX, dweight.T, db  # dW: (D, H), db: (H,)
 
 

@@ -227,7 +227,7 @@ def run_ablation(
             "val_accuracy": parts["val"]["accuracy"],
             "val_loss": parts["val"]["loss"],
             "test_accuracy": parts["test"]["accuracy"],
-            "weight_norm": float(torch.sqrt(sum((w**2).sum() for w in weights))),
+            "weight_norm": float(torch.sqrt(sum(((w**2).sum() for w in weights), torch.zeros(())))),
             "seconds": seconds,
             "history": {k: list(v) for k, v in history.records.items()},
         })

@@ -25,6 +25,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
+from types import FrameType
 
 from tqdm.auto import tqdm
 
@@ -186,7 +187,7 @@ def _on_signals() -> dict:
     if threading.current_thread() is not threading.main_thread():
         return {}
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     return {signal.SIGTERM: signal.signal(signal.SIGTERM, stop)}
