@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -314,7 +315,7 @@ def test_warmup_cosine_shape() -> None:
     base, lo, warm, total = 0.1, 0.001, 10, 60
     lrs = [warmup_cosine(s, warm, total, base, lo) for s in range(total + 5)]
     assert lrs[0] == pytest.approx(base / warm) and lrs[warm - 1] == pytest.approx(base)
-    assert all(a < b for a, b in zip(lrs[:warm - 1], lrs[1:warm]))          # rising warm-up
+    assert all(a < b for a, b in pairwise(lrs[:warm]))          # rising warm-up
     assert all(a >= b for a, b in zip(lrs[warm:total], lrs[warm + 1:total]))  # then non-increasing
     assert lrs[total:] == [lo] * 5
     # the cosine part is torch's CosineAnnealingLR shifted by the warm-up
@@ -567,7 +568,7 @@ def test_weight_decay_groups_bad_input() -> None:
         weight_decay_groups({"W": [1.0, 2.0]}, 0.1)
     with pytest.raises(ValueError, match="weight_decay"):
         weight_decay_groups({"W": np.zeros((2, 2))}, -0.1)
-    with pytest.raises(ValueError, match="no_decay.*'emb'"):
+    with pytest.raises(ValueError, match=r"no_decay.*'emb'"):
         weight_decay_groups({"W": np.zeros((2, 2))}, 0.1, no_decay=["emb"])
     with pytest.raises(TypeError, match="no_decay"):
         weight_decay_groups({"W": np.zeros((2, 2))}, 0.1, no_decay="W")

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Union
 
 import numpy as np
 
 from nncourse.autograd.order import topological_order
 
-Number = Union[int, float]
+Number = int | float
 
 
 def _power(a: float, p: float) -> float:

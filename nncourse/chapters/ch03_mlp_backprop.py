@@ -19,6 +19,7 @@ Two groups of helpers:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def make_mlp(sizes: Sequence[int], activation: str = "relu", seed: int = 0) -> S
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     rng = np.random.default_rng(seed)
     layers: list[Layer] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
         layers.append(Linear(int(fan_in), int(fan_out), rng=rng))
         if i < len(sizes) - 2:
             layers.append(ACTIVATIONS[activation]())

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from nncourse._validate import check_hyper, check_int
@@ -217,7 +218,7 @@ class SequentialLR:
         if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence):
             raise TypeError(f"milestones must be a list of ints, got {milestones!r}")
         marks = [check_int(f"milestones[{k}]", m) for k, m in enumerate(milestones)]
-        if len(marks) != len(schedulers) - 1 or any(a >= b for a, b in zip(marks, marks[1:])):
+        if len(marks) != len(schedulers) - 1 or any(a >= b for a, b in pairwise(marks)):
             raise ValueError(f"milestones must be {len(schedulers) - 1} increasing ints (one per switch), got {list(milestones)}")
         self.optimizer, self.schedulers, self.milestones = optimizer, list(schedulers), marks
         self.last_epoch = 0
