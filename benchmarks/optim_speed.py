@@ -49,7 +49,7 @@ def bench(name: str, dtype: np.dtype, repeats: int, steps: int) -> tuple[float, 
     params = {k: rng.normal(0, 0.05, s).astype(dtype) for k, s in SHAPES.items()}
     grads = {k: rng.normal(0, 1e-3, s).astype(dtype) for k, s in SHAPES.items()}
     tparams = [torch.tensor(v, requires_grad=True) for v in params.values()]
-    for t, g in zip(tparams, grads.values()):
+    for t, g in zip(tparams, grads.values(), strict=True):
         t.grad = torch.tensor(g)
     ours, theirs = make_ours(), make_torch(tparams)
     ours.step(params, grads)  # allocate state on both sides before timing

@@ -71,7 +71,7 @@ class Task:
         if self.verify is not None:
             return self.verify(case, expected, got)
         if self.outputs and isinstance(expected, tuple) and isinstance(got, (tuple, list)) and len(got) == len(expected):
-            for name, e, g in zip(self.outputs, expected, got):
+            for name, e, g in zip(self.outputs, expected, got, strict=False):
                 msg = compare(e, g, rtol=self.rtol, atol=self.atol, what=name)
                 if msg:
                     return msg

@@ -22,7 +22,7 @@ def _scalar_case(fn: Callable, inputs: list[float]) -> None:
     ref = fn(*theirs)
     ref.backward()
     assert out.data == pytest.approx(ref.item(), rel=TOL, abs=TOL)
-    for v, t in zip(ours, theirs):
+    for v, t in zip(ours, theirs, strict=True):
         assert v.grad == pytest.approx(t.grad.item(), rel=TOL, abs=TOL)
 
 
@@ -85,7 +85,7 @@ def _tensor_case(fn: Callable, *arrays: np.ndarray) -> None:
     upstream = np.random.default_rng(1).normal(size=out.shape)
     out.backward(upstream)
     ref.backward(torch.tensor(upstream))
-    for o, t in zip(ours, theirs):
+    for o, t in zip(ours, theirs, strict=True):
         assert o.grad is not None and o.grad.shape == o.shape
         _close(o.grad, t.grad)
 
@@ -287,7 +287,7 @@ def test_mlp_parameter_grads_match_torch(activation: str) -> None:
 
     assert loss.item() == pytest.approx(ref.item(), rel=TOL)
     torch_linears = [m for m in ref_model if isinstance(m, torch.nn.Linear)]
-    for lin, t in zip(model.layers, torch_linears):
+    for lin, t in zip(model.layers, torch_linears, strict=True):
         _close(lin.weight.grad, t.weight.grad)  # same layout, no transpose
         _close(lin.bias.grad, t.bias.grad)
     assert len(model.parameters()) == 6

@@ -108,8 +108,8 @@ def test_loaders_keep_integer_token_ids():
     tokens[0, 0] = 16_777_217  # 2**24 + 1: float32 would round it
     inputs, targets = tokens[:, :-1], tokens[:, 1:]
     loader = make_loader(inputs, targets, batch_size=4, shuffle=False)
-    xs, ys = zip(*loader)
-    assert all(x.dtype == torch.int64 and y.dtype == torch.int64 for x, y in zip(xs, ys))
+    xs, ys = zip(*loader, strict=True)
+    assert all(x.dtype == torch.int64 and y.dtype == torch.int64 for x, y in zip(xs, ys, strict=True))
     assert xs[0].shape == (4, 6) and ys[0].shape == (4, 6)
     np.testing.assert_array_equal(torch.cat(xs).numpy(), inputs)
     np.testing.assert_array_equal(torch.cat(ys).numpy(), targets)

@@ -77,7 +77,7 @@ def mlp_from_weights(*weights: tuple[np.ndarray, np.ndarray], activation: str = 
         sizes = sizes or [dims["D_in"]]
         sizes.append(dims["D_out"])
     model = make_mlp(sizes, activation)
-    for layer, (W, b) in zip(model.layers[::2], weights):
+    for layer, (W, b) in zip(model.layers[::2], weights, strict=True):
         layer.params["weight"][...] = np.asarray(W).T  # scratch/torch layout: (D_out, D_in)
         layer.params["bias"][...] = b
     return model

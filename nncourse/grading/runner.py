@@ -74,7 +74,7 @@ def _score(task: Task, cases: list[Case], results: list, policy: str = "all") ->
     """Compare each case's result with the reference. ``policy``: "all" (a task scores only when every
     grading case passes) or "per-case" (its points times the fraction of cases that pass)."""
     passed, first_problem = 0, ""
-    for case, result in zip(cases, results):
+    for case, result in zip(cases, results, strict=False):
         if type(result) is not dict or not ({"todo", "error", "value"} & set(result)):
             result = {"error": "a malformed reply (not a result)"}
         if "todo" in result:

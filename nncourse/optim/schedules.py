@@ -51,7 +51,7 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one epoch and write the new learning rate(s) into the optimizer."""
         self.last_epoch += 1
-        lrs = [self._next_lr(lr, base) for lr, base in zip(self._lrs(), self.base_lrs)]
+        lrs = [self._next_lr(lr, base) for lr, base in zip(self._lrs(), self.base_lrs, strict=False)]
         self._write(lrs)
 
     def get_last_lr(self) -> float:
@@ -85,7 +85,7 @@ class LRScheduler:
     def _write(self, lrs: list[float]) -> None:
         lrs = [max(lr, 0.0) for lr in lrs]
         self.optimizer.lr = lrs[0]
-        for group, lr in zip(self._groups(), lrs[1:]):
+        for group, lr in zip(self._groups(), lrs[1:], strict=False):
             group["lr"] = lr
         self._last_lr = lrs[0]
 
