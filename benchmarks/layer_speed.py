@@ -11,12 +11,8 @@ what to compare.
 """
 from __future__ import annotations
 
-import os
-
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -24,12 +20,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-from torch import nn
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # before numpy loads BLAS
+    os.environ[_var] = "1"
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse import scratch as S
+from nncourse import scratch as S  # noqa: E402
 
 N, D, V, T = 256, 512, 1000, 32
 CASES: dict[str, tuple[Callable[[], Any], Callable[[], nn.Module], list[tuple[str, tuple[int, ...]]]]] = {

@@ -16,8 +16,9 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
@@ -48,7 +49,7 @@ def bench(name: str, dtype: np.dtype, repeats: int, steps: int) -> tuple[float, 
     params = {k: rng.normal(0, 0.05, s).astype(dtype) for k, s in SHAPES.items()}
     grads = {k: rng.normal(0, 1e-3, s).astype(dtype) for k, s in SHAPES.items()}
     tparams = [torch.tensor(v, requires_grad=True) for v in params.values()]
-    for t, g in zip(tparams, grads.values()):
+    for t, g in zip(tparams, grads.values(), strict=True):
         t.grad = torch.tensor(g)
     ours, theirs = make_ours(), make_torch(tparams)
     ours.step(params, grads)  # allocate state on both sides before timing

@@ -18,9 +18,10 @@ import dis
 import functools
 import linecache
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import copy
 import importlib
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 from nncourse.compare import _kind, compare
 from nncourse.exercises import EXERCISES  # the static registry: imports no exercise, no torch
@@ -70,7 +71,7 @@ class Task:
         if self.verify is not None:
             return self.verify(case, expected, got)
         if self.outputs and isinstance(expected, tuple) and isinstance(got, (tuple, list)) and len(got) == len(expected):
-            for name, e, g in zip(self.outputs, expected, got):
+            for name, e, g in zip(self.outputs, expected, got, strict=False):
                 msg = compare(e, g, rtol=self.rtol, atol=self.atol, what=name)
                 if msg:
                     return msg
@@ -177,10 +178,11 @@ class Checker:
     def run(self, task: Task, fn: Callable[..., Any]) -> CheckResult:
         """Check ``fn`` as the grader will grade it: prerequisites that do not pass are replaced by
         their reference for the check, and everything ``fn`` uses must live in the answer cells."""
-        namespace = getattr(fn, "__globals__", None)
+        namespace: dict[str, Any] | None = getattr(fn, "__globals__", None)
         failing = [name for name in task.requires if not self._prerequisite_passes(name, namespace)] if namespace is not None else []
         if not failing:
             return self._run_graded(task, fn)
+        assert namespace is not None  # without a namespace nothing is failing
         saved = {name: namespace[name] for name in failing if name in namespace}
         try:
             for name in failing:

@@ -27,7 +27,7 @@ def compare(expected: Any, got: Any, *, rtol: float = 1e-6, atol: float = 1e-8, 
             return f"{what} should be a {type(expected).__name__} of {len(expected)} items, got {_kind(got)}"
         if len(got) != len(expected):
             return f"{what} should have {len(expected)} items, got {len(got)}"
-        for i, (e, g) in enumerate(zip(expected, got)):
+        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
             msg = compare(e, g, rtol=rtol, atol=atol, what=f"{what}[{i}]")
             if msg:
                 return msg

@@ -166,7 +166,7 @@ def check_layer(
     saved_buffers = {k: np.copy(v) for k, v in layer.buffers.items()}
 
     def replay() -> None:
-        for g, state in zip(rngs, rng_states):
+        for g, state in zip(rngs, rng_states, strict=True):
             g.bit_generator.state = state
 
     try:
@@ -184,7 +184,7 @@ def check_layer(
             return float(np.sum(np.asarray(layer.forward(*xs)[0]) * dout))
 
         results = {}
-        for i, (x, g) in enumerate(zip(xs, grads_in)):
+        for i, (x, g) in enumerate(zip(xs, grads_in, strict=False)):
             if g is not None:
                 results[f"input{i}"] = gradcheck(loss, _check_target(x, f"inputs[{i}]"), g, eps=eps, tol=tol)
         for name, p in params.items():

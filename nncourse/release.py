@@ -54,10 +54,11 @@ def find_regions(nb: NotebookNode, where: str = "notebook") -> list[Region]:
         open_at: int | None = None
         hint = ""
         for number, line in enumerate(lines):
-            if BEGIN.match(line):
+            begin = BEGIN.match(line)
+            if begin:
                 if open_at is not None:
                     raise ReleaseError(f"{where}: cell {index}: '# BEGIN SOLUTION' at line {number + 1} inside the region opened at line {open_at + 1}")
-                open_at, hint = number, (BEGIN.match(line).group("hint") or "")
+                open_at, hint = number, (begin.group("hint") or "")
             elif END.match(line):
                 if open_at is None:
                     raise ReleaseError(f"{where}: cell {index}: '# END SOLUTION' at line {number + 1} without a '# BEGIN SOLUTION'")
@@ -82,7 +83,9 @@ def release_notebook(nb: NotebookNode, where: str = "notebook") -> NotebookNode:
     for index, cell_regions in by_cell.items():
         lines = out.cells[index].source.splitlines()
         for region in reversed(cell_regions):  # from the bottom, so earlier line numbers stay valid
-            indent = BEGIN.match(lines[region.begin]).group("indent")
+            begin = BEGIN.match(lines[region.begin])
+            assert begin is not None, "a region starts at a '# BEGIN SOLUTION' line by construction"
+            indent = begin.group("indent")
             message = region.hint or "write your code here"
             comment = f"{indent}# YOUR CODE HERE" + (f" (hint: {region.hint})" if region.hint else "")
             lines[region.begin : region.end + 1] = [comment, f"{indent}raise NotImplementedError({message!r})"]
@@ -140,7 +143,7 @@ def release(solutions: Path, exercises: Path, check: bool = False, force: bool =
     for path in sources:
         try:
             nb = nbformat.read(path, as_version=NB_VERSION)
-        except Exception as exc:  # noqa: BLE001 - any unreadable notebook is reported with its name
+        except Exception as exc:
             raise ReleaseError(f"{path}: cannot read notebook ({type(exc).__name__}: {exc})") from exc
         rendered[Path(exercises) / path.name] = _write(stamp(release_notebook(nb, str(path)), path.stem))
     if check:

@@ -98,7 +98,9 @@ def test_a_real_kernel_names_the_helper_too(tmp_path: Path):
 
 
 def _toy_exercise(requires: tuple[str, ...] = ("double",)) -> Exercise:
-    cases = lambda: [Case("one", (np.arange(3.0),))]
+    def cases() -> list[Case]:
+        return [Case("one", (np.arange(3.0),))]
+
     return Exercise("toy", "toy", [
         Task("double", lambda x: 2 * x, cases, cases),
         Task("quadruple", lambda x: 4 * x, cases, cases, points=2, requires=requires),

@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from nncourse.gradcheck import check_layer
-from nncourse.scratch.functional import conv, pool
 from nncourse.scratch.conv import Conv1d, Conv2d
+from nncourse.scratch.functional import conv, pool
 from nncourse.scratch.functional.conv import conv_output_size
 from nncourse.scratch.pool import AvgPool2d, MaxPool2d
 
@@ -66,7 +66,7 @@ def test_conv2d_matches_torch_in_values_and_gradients(case: tuple, bias: bool) -
         assert dbias is None
     # the explicit loops compute the same numbers
     np.testing.assert_allclose(conv.conv2d_forward_loops(x, weight, b, stride=s, padding=p, dilation=d), out, rtol=1e-12, atol=1e-12)
-    for ours, loops in zip((dx, dweight, dbias), conv.conv2d_backward_loops(dout, x, weight, has_bias=bias, stride=s, padding=p, dilation=d)):
+    for ours, loops in zip((dx, dweight, dbias), conv.conv2d_backward_loops(dout, x, weight, has_bias=bias, stride=s, padding=p, dilation=d), strict=True):
         if ours is not None:
             np.testing.assert_allclose(loops, ours, rtol=1e-12, atol=1e-12)
 
@@ -82,7 +82,7 @@ def test_conv1d_matches_torch_in_values_and_gradients(case: tuple) -> None:
     close(out, out_t, "output")
     dout = rng.standard_normal(out.shape)
     out_t.backward(torch.tensor(dout))
-    for ours, theirs, name in zip(conv.conv1d_backward(dout, cache), (xt, wt, bt), ("dx", "dweight", "dbias")):
+    for ours, theirs, name in zip(conv.conv1d_backward(dout, cache), (xt, wt, bt), ("dx", "dweight", "dbias"), strict=True):
         close(ours, theirs.grad, name)
 
 

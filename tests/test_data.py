@@ -29,7 +29,7 @@ def test_xor_corners_and_labels():
 
 
 def test_toy_errors_are_clear():
-    with pytest.raises(ValueError, match="name must be one of .*'spirals'.*, got 'spiral'"):
+    with pytest.raises(ValueError, match=r"name must be one of .*'spirals'.*, got 'spiral'"):
         make_toy("spiral")
     with pytest.raises(ValueError, match="n must be an int >= 2"):
         make_toy("moons", 1)
@@ -76,7 +76,7 @@ def test_bundled_sets_split_without_overlap_and_standardise_on_train_only(name: 
 
 
 def test_load_dataset_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="name must be one of .*'iris'.*, got 'mnist'"):
+    with pytest.raises(ValueError, match=r"name must be one of .*'iris'.*, got 'mnist'"):
         load_dataset("mnist")
     with pytest.raises(ValueError, match="val_size and test_size"):
         load_dataset("iris", val_size=0.6, test_size=0.5)
@@ -108,8 +108,8 @@ def test_loaders_keep_integer_token_ids():
     tokens[0, 0] = 16_777_217  # 2**24 + 1: float32 would round it
     inputs, targets = tokens[:, :-1], tokens[:, 1:]
     loader = make_loader(inputs, targets, batch_size=4, shuffle=False)
-    xs, ys = zip(*loader)
-    assert all(x.dtype == torch.int64 and y.dtype == torch.int64 for x, y in zip(xs, ys))
+    xs, ys = zip(*loader, strict=True)
+    assert all(x.dtype == torch.int64 and y.dtype == torch.int64 for x, y in zip(xs, ys, strict=True))
     assert xs[0].shape == (4, 6) and ys[0].shape == (4, 6)
     np.testing.assert_array_equal(torch.cat(xs).numpy(), inputs)
     np.testing.assert_array_equal(torch.cat(ys).numpy(), targets)

@@ -121,7 +121,7 @@ def _overwriting_backprop(graph: dict, values: dict, output: str) -> dict:
     grad = {name: 0.0 for name in [*values, *graph]}
     grad[output] = 1.0
     for name in reversed(order):
-        for inp, d in zip(graph.get(name, {}).get("inputs", []), local.get(name, [])):
+        for inp, d in zip(graph.get(name, {}).get("inputs", []), local.get(name, []), strict=False):
             grad[inp] = d * grad[name]
     return grad
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-from nncourse.scratch import functional as F
 from nncourse.gradcheck import gradcheck
+from nncourse.scratch import functional as F
 
 TOL = 1e-10
 

@@ -160,11 +160,9 @@ def test_wire_refuses_code_carrying_or_malformed_values():
 
 def test_grade_folder_writes_every_output_resumes_and_is_idempotent(tmp_path: Path):
     subs = tmp_path / "submissions"
-    files = [
-        _submission(subs, "s1_01_perceptron.ipynb", GOOD),
-        _submission(subs, "s2_01_perceptron.ipynb", {**GOOD, "predict": WRONG_PREDICT}),
-        _submission(subs, "s3_01_perceptron.ipynb"),
-    ]
+    _submission(subs, "s1_01_perceptron.ipynb", GOOD)
+    _submission(subs, "s2_01_perceptron.ipynb", {**GOOD, "predict": WRONG_PREDICT})
+    _submission(subs, "s3_01_perceptron.ipynb")
     (subs / "s4_01_perceptron.ipynb").write_text("not json")
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
     out = tmp_path / "out"

@@ -20,7 +20,7 @@ def _mlp_args(seed: int, n: int, d: int, h: int, c: int) -> tuple[np.ndarray, ..
 
 
 def _torch_grads(X, y, W1, b1, W2, b2) -> dict[str, np.ndarray]:
-    leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in zip(("W1", "b1", "W2", "b2"), (W1, b1, W2, b2))}
+    leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in zip(("W1", "b1", "W2", "b2"), (W1, b1, W2, b2), strict=True)}
     logits = torch.relu(torch.tensor(X) @ leaves["W1"] + leaves["b1"]) @ leaves["W2"] + leaves["b2"]  # (N, C)
     torch.nn.functional.cross_entropy(logits, torch.tensor(y)).backward()
     return {k: t.grad.numpy() for k, t in leaves.items()}

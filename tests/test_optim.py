@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pytest
@@ -313,8 +315,8 @@ def test_warmup_cosine_shape() -> None:
     base, lo, warm, total = 0.1, 0.001, 10, 60
     lrs = [warmup_cosine(s, warm, total, base, lo) for s in range(total + 5)]
     assert lrs[0] == pytest.approx(base / warm) and lrs[warm - 1] == pytest.approx(base)
-    assert all(a < b for a, b in zip(lrs[:warm - 1], lrs[1:warm]))          # rising warm-up
-    assert all(a >= b for a, b in zip(lrs[warm:total], lrs[warm + 1:total]))  # then non-increasing
+    assert all(a < b for a, b in pairwise(lrs[:warm]))          # rising warm-up
+    assert all(a >= b for a, b in pairwise(lrs[warm:total]))  # then non-increasing
     assert lrs[total:] == [lo] * 5
     # the cosine part is torch's CosineAnnealingLR shifted by the warm-up
     tparam = torch.zeros(1, requires_grad=True)
@@ -506,7 +508,7 @@ def test_parameter_groups_match_torch_step_by_step(name: str, scheduled: bool) -
         if scheduled:
             sched.step()
             tsched.step()
-            for g_ours, g_torch in zip(ours.groups, topt.param_groups):
+            for g_ours, g_torch in zip(ours.groups, topt.param_groups, strict=True):
                 if "lr" in g_ours:
                     assert g_ours["lr"] == pytest.approx(g_torch["lr"], rel=1e-12, abs=1e-15)
         assert max_diff(params, tparams) <= TOL
@@ -566,7 +568,7 @@ def test_weight_decay_groups_bad_input() -> None:
         weight_decay_groups({"W": [1.0, 2.0]}, 0.1)
     with pytest.raises(ValueError, match="weight_decay"):
         weight_decay_groups({"W": np.zeros((2, 2))}, -0.1)
-    with pytest.raises(ValueError, match="no_decay.*'emb'"):
+    with pytest.raises(ValueError, match=r"no_decay.*'emb'"):
         weight_decay_groups({"W": np.zeros((2, 2))}, 0.1, no_decay=["emb"])
     with pytest.raises(TypeError, match="no_decay"):
         weight_decay_groups({"W": np.zeros((2, 2))}, 0.1, no_decay="W")
@@ -593,13 +595,13 @@ def test_clip_grad_norm_matches_torch(norm_type: float, max_norm: float) -> None
     rng = np.random.default_rng(1)
     grads = {"W": rng.normal(size=(5, 4)), "b": rng.normal(size=(4,)), "s": rng.normal(size=())}
     tensors = [torch.zeros(v.shape, dtype=torch.float64, requires_grad=True) for v in grads.values()]
-    for t, v in zip(tensors, grads.values()):
+    for t, v in zip(tensors, grads.values(), strict=True):
         t.grad = torch.tensor(v)
     ids = {k: id(v) for k, v in grads.items()}
     total = clip_grad_norm(grads, max_norm, norm_type=norm_type)
     expected = torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type=norm_type)
     assert isinstance(total, float) and total == pytest.approx(float(expected), rel=1e-13)
-    for t, (k, v) in zip(tensors, grads.items()):
+    for t, (k, v) in zip(tensors, grads.items(), strict=True):
         assert id(v) == ids[k]  # clipped in place
         np.testing.assert_allclose(v, t.grad.numpy(), rtol=1e-13, atol=1e-300)
 

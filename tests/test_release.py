@@ -100,7 +100,7 @@ def test_a_notebook_without_any_region_or_unreadable_is_refused(tmp_path: Path):
     with pytest.raises(ReleaseError, match="no '# BEGIN SOLUTION' region"):
         release_notebook(_solution("x = 1"), where="n.ipynb")
     (tmp_path / "broken.ipynb").write_text("{not json")
-    with pytest.raises(ReleaseError, match="broken.ipynb: cannot read notebook"):
+    with pytest.raises(ReleaseError, match=r"broken.ipynb: cannot read notebook"):
         release(tmp_path, tmp_path / "out")
 
 

@@ -80,7 +80,7 @@ def test_children_modes_and_state_dict_round_trip() -> None:
 def test_load_torch_rejects_a_different_architecture() -> None:
     with pytest.raises(ValueError, match="state_dict keys differ"):
         S.Sequential(S.Linear(3, 4)).load_torch(nn.Sequential(nn.ReLU(), nn.Linear(3, 4)))
-    with pytest.raises(TypeError, match="module must be a torch.nn.Module"):
+    with pytest.raises(TypeError, match=r"module must be a torch.nn.Module"):
         S.Linear(3, 4).load_torch(np.zeros((4, 3)))
 
 

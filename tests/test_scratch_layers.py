@@ -197,7 +197,7 @@ def test_layer_matches_torch_in_float64(row: Row, case: tuple[Spec, ...]) -> Non
     grads = ours.backward(dout, cache)
     t_out.backward(torch.tensor(dout))
     grads = grads if isinstance(grads, tuple) else (grads,) + (None,) * (len(xs) - 1)
-    for i, (g, tx) in enumerate(zip(grads, txs)):
+    for i, (g, tx) in enumerate(zip(grads, txs, strict=True)):
         is_target = isinstance(ours, S.losses._Loss) and i == 1
         if tx.dtype.is_floating_point and not is_target:
             assert_close(g, tx.grad, f"gradient of input {i}")

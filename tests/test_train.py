@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from nncourse.data import load_dataset, make_loader, split_loaders, spirals
+from nncourse.data import load_dataset, make_loader, spirals, split_loaders
 from nncourse.train import History, TrainingDiverged, accuracy, evaluate, fit
 
 
@@ -127,7 +127,7 @@ def test_fit_steps_the_scheduler_per_step_or_per_epoch_and_clips(every: str, cli
     per_step = [0.5 * (0.1 + 0.9 * min(k, 4) / 4) for k in range(9)]
     per_epoch = [0.5 * (0.1 + 0.9 * min(k // 3, 4) / 4) for k in range(9)]
     np.testing.assert_allclose(lrs_fit, per_step if every == "step" else per_epoch, rtol=1e-12)
-    assert all(torch.equal(a, b) for a, b in zip(w_hand, w_fit))
+    assert all(torch.equal(a, b) for a, b in zip(w_hand, w_fit, strict=True))
 
 
 def test_fit_clipping_bounds_every_update():
@@ -137,7 +137,7 @@ def test_fit_clipping_bounds_every_update():
     loader = make_loader(X, y, batch_size=60, shuffle=False)
     fit(model, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=1.0), epochs=1,
         clip_grad_norm=1e-3, metrics={}, progress=False)
-    moved = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before)])
+    moved = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before, strict=True)])
     assert 0 < float(moved.norm()) <= 1e-3 + 1e-9  # one SGD step of lr 1 with a gradient of norm <= 1e-3
 
 

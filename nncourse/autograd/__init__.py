@@ -11,4 +11,4 @@ from nncourse.autograd.nn import MLP, Linear, train_mlp
 from nncourse.autograd.scalar import Value, zero_grad
 from nncourse.autograd.tensor import Tensor, cross_entropy
 
-__all__ = ["Value", "zero_grad", "Tensor", "cross_entropy", "Linear", "MLP", "train_mlp"]
+__all__ = ["MLP", "Linear", "Tensor", "Value", "cross_entropy", "train_mlp", "zero_grad"]

@@ -28,7 +28,7 @@ def format_graph(root: Any) -> str:
     or ``... shape=(4, 3)`` for a ``Tensor`` graph."""
     lines = []
     nodes = topological_order(root)
-    for (label, op, parents), node in zip(trace(root), nodes):
+    for (label, op, parents), node in zip(trace(root), nodes, strict=True):
         expr = f"{op}({', '.join(parents)})" if op else "input"
         if isinstance(node, Value):
             info = f"data={node.data:.4f} grad={node.grad:.4f}"

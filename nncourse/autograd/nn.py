@@ -5,7 +5,8 @@ whole learning step is visible in one place.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class MLP:
         check_choice("activation", activation, _ACTIVATIONS)
         rng = np.random.default_rng(check_int("seed", seed, low=0))
         self.activation = activation
-        self.layers = [Linear(i, o, rng) for i, o in zip(self.sizes[:-1], self.sizes[1:])]
+        self.layers = [Linear(i, o, rng) for i, o in pairwise(self.sizes)]
 
     def __call__(self, x: Tensor | np.ndarray) -> Tensor:
         """``x``: ``(N, sizes[0])`` -> logits ``(N, sizes[-1])``."""
@@ -132,7 +133,7 @@ def train_mlp(
         loss = cross_entropy(model(inputs), y)
         model.zero_grad()
         loss.backward()
-        for p, v in zip(params, velocity):
+        for p, v in zip(params, velocity, strict=True):
             v *= momentum
             v += p.grad
             p.data -= lr * v

@@ -1,7 +1,8 @@
 """The one graph walk every part of the engine uses: nodes in topological order, without recursion."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def topological_order(root: Any, include: Callable[[Any], bool] = lambda node: True) -> list[Any]:

@@ -12,13 +12,13 @@ other node holds the gradient of the latest pass only (torch keeps none for them
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable, Union
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from nncourse.autograd.order import topological_order
 
-Number = Union[int, float]
+Number = int | float
 
 
 def _power(a: float, p: float) -> float:
@@ -42,7 +42,7 @@ class Value:
         label: an optional human-readable name, used by graph printing.
     """
 
-    __slots__ = ("data", "grad", "parents", "op", "label", "_backward")
+    __slots__ = ("_backward", "data", "grad", "label", "op", "parents")
 
     def __init__(self, data: Number, parents: tuple[Value, ...] = (), op: str = "", label: str = "") -> None:
         if not isinstance(data, (int, float, np.integer, np.floating)):

@@ -10,7 +10,8 @@ between steps, as in PyTorch).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -341,7 +342,7 @@ class Tensor:
         for node in reversed(order):  # every node is finished before its inputs are visited
             if node.grad is None or node._grad_fn is None:
                 continue
-            for parent, g in zip(node.parents, node._grad_fn(node.grad)):
+            for parent, g in zip(node.parents, node._grad_fn(node.grad), strict=False):
                 if parent.requires_grad:
                     g = _unbroadcast(g, parent.shape)
                     parent.grad = g.copy() if parent.grad is None else parent.grad + g

@@ -18,7 +18,8 @@ Two groups of helpers:
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def make_scratch_mlp(sizes: Sequence[int], activation: str = "relu", seed: int =
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     rng = np.random.default_rng(seed)
     layers: list[Layer] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
         layers.append(Linear(int(fan_in), int(fan_out), rng=rng))
         if i < len(sizes) - 2:
             layers.append(ACTIVATIONS[activation]())
@@ -64,7 +65,7 @@ def mlp_from_weights(*weights: tuple[np.ndarray, np.ndarray], activation: str = 
     """
     if not weights:
         raise ValueError("give at least one (W, b) pair")
-    sizes = []
+    sizes: list[int] = []
     for k, pair in enumerate(weights, start=1):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"weights must be (W, b) pairs; item {k} is {type(pair).__name__}")
@@ -76,7 +77,7 @@ def mlp_from_weights(*weights: tuple[np.ndarray, np.ndarray], activation: str = 
         sizes = sizes or [dims["D_in"]]
         sizes.append(dims["D_out"])
     model = make_scratch_mlp(sizes, activation)
-    for layer, (W, b) in zip(model.layers[::2], weights):
+    for layer, (W, b) in zip(model.layers[::2], weights, strict=True):
         layer.params["weight"][...] = np.asarray(W).T  # scratch/torch layout: (D_out, D_in)
         layer.params["bias"][...] = b
     return model
@@ -167,6 +168,7 @@ def linear_backward(dZ: np.ndarray, X: np.ndarray, W: np.ndarray) -> tuple[np.nd
     W64 = np.asarray(W, dtype=np.float64)
     _, cache = F.linear_forward(np.asarray(X, dtype=np.float64), W64.T, np.zeros(W64.shape[1]))
     dX, dweight, db = F.linear_backward(np.asarray(dZ, dtype=np.float64), cache)
+    assert db is not None  # the forward pass had a bias
     return dX, dweight.T, db  # dW: (D, H), db: (H,)
 
 

@@ -10,7 +10,7 @@ its answer by *running* ``nncourse.autograd``: no derivative is written out a se
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

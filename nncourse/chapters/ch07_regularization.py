@@ -12,8 +12,9 @@ through ``nncourse.train.fit``: this module has no training loop of its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -226,7 +227,7 @@ def run_ablation(
             "val_accuracy": parts["val"]["accuracy"],
             "val_loss": parts["val"]["loss"],
             "test_accuracy": parts["test"]["accuracy"],
-            "weight_norm": float(torch.sqrt(sum((w**2).sum() for w in weights))),
+            "weight_norm": float(torch.sqrt(sum(((w**2).sum() for w in weights), torch.zeros(())))),
             "seconds": seconds,
             "history": {k: list(v) for k, v in history.records.items()},
         })

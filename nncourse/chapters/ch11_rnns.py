@@ -36,6 +36,7 @@ def rnn_step_backward(dh_new: np.ndarray, x: np.ndarray, h: np.ndarray, h_new: n
     cache = {"x": x, "h": h, "h_new": h_new, "weight_ih": W_ih, "weight_hh": W_hh, "bias": (True, False),
              "nonlinearity": "tanh"}
     dx, dh, dw_ih, dw_hh, db, _ = K.rnn_cell_backward(dh_new, cache)
+    assert db is not None  # bias_ih is present
     return dx, dh, dw_ih, dw_hh, db
 
 
@@ -45,6 +46,7 @@ def rnn_bptt(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
     {"xs": (T, N, I), "h0": (N, H), "W_ih": (H, I), "W_hh": (H, H), "b": (H,)}."""
     _, cache = K.rnn_forward(xs, h0, W_ih, W_hh, b, None)
     dxs, dh0, dw_ih, dw_hh, db, _ = K.rnn_backward(dhs, cache)
+    assert db is not None  # bias_ih is present
     return {"xs": dxs, "h0": dh0, "W_ih": dw_ih, "W_hh": dw_hh, "b": db}
 
 

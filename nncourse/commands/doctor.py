@@ -4,7 +4,9 @@ from __future__ import annotations
 import importlib
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REQUIRED = ("numpy", "torch", "matplotlib", "sklearn", "tqdm", "ipywidgets", "ipykernel", "jupyterlab", "nbformat", "nbclient")
 OPTIONAL = ("nbval", "pytest", "xdist")
@@ -18,11 +20,11 @@ def _version(module: str) -> str | None:
     return str(getattr(mod, "__version__", "installed"))
 
 
-def run_doctor(out=print) -> int:
+def run_doctor(out: Callable[[str], object] = print) -> int:
     """Print the report; return 0 when the course can run, 1 otherwise."""
     problems: list[str] = []
     out(f"python        {platform.python_version()} ({sys.executable})")
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - the doctor reports an old Python instead of failing on it
         problems.append("Python 3.10 or newer is needed")
     for name in REQUIRED + OPTIONAL:
         version = _version(name)
@@ -55,7 +57,7 @@ def run_doctor(out=print) -> int:
     return 0
 
 
-def _check_data(out) -> list[str]:
+def _check_data(out: Callable[[str], object]) -> list[str]:
     from nncourse.data import BUNDLED, TOY_SETS, load_dataset, make_toy
 
     problems = []
@@ -89,7 +91,7 @@ def _same_environment(python: str) -> bool:
         return False
 
 
-def check_kernel(name: str = "python3", manager=None, out=print) -> str | None:
+def check_kernel(name: str = "python3", manager: Any = None, out: Callable[[str], object] = print) -> str | None:
     """``None`` when the Jupyter kernel ``name`` runs this environment's Python, else the problem.
 
     A ``python3`` kernel spec installed for the user (``~/.local/share/jupyter/kernels``) by another

@@ -12,6 +12,7 @@ From a notebook (chapter 00)::
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +68,6 @@ class Row:
 
 def grade_public(path: Path, course_root: Path, exercise_id: str | None = None) -> dict:
     from nncourse.grading.gradebook import grade_submission
-
     from nncourse.grading.sandbox import sandbox_status
 
     # a learner checking their own notebook runs their own code: the sandbox is used where it works
@@ -75,7 +75,7 @@ def grade_public(path: Path, course_root: Path, exercise_id: str | None = None) 
     return grade_submission(Path(path), Path(course_root), exercise_id=exercise_id, public=True, sandboxed=sandboxed)
 
 
-def run_check(path: Path, course_root: Path, exercise_id: str | None = None, out=print) -> int:
+def run_check(path: Path, course_root: Path, exercise_id: str | None = None, out: Callable[[str], object] = print) -> int:
     """``nncourse check``: one line per task, then the score in points; returns the exit code."""
     stem = lecture_of(path) if exercise_id is None else None
     if stem is not None:
@@ -132,7 +132,7 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def progress(course_root: Path = COURSE_ROOT, workspace: Path | None = None, out=print) -> list[Row]:
+def progress(course_root: Path = COURSE_ROOT, workspace: Path | None = None, out: Callable[[str], object] = print) -> list[Row]:
     """Print where the learner stands in every exercise (public checks); return the rows."""
     rows = progress_rows(course_root, workspace)
     out(format_table(rows))

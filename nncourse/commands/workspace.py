@@ -23,6 +23,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def sync_workspace(course_root: Path, workspace: Path | None = None) -> list[Act
     return actions
 
 
-def run_workspace(course_root: Path, workspace: Path | None = None, quiet: bool = False, out=print) -> int:
+def run_workspace(course_root: Path, workspace: Path | None = None, quiet: bool = False, out: Callable[[str], object] = print) -> int:
     """The command: sync, then say what changed (with ``quiet``, only creations in bulk and offers)."""
     actions = sync_workspace(course_root, workspace)
     where = Path(workspace) if workspace is not None else Path(course_root) / "workspace"

@@ -24,6 +24,10 @@ import tempfile
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nncourse.grading.runner import Limits
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope image build (root, Ubuntu): Python, bubblewrap (the grader's sandbox), the course's pinned environment.
@@ -51,7 +55,7 @@ PYTHONPATH="$ROOT/source/course" exec "$PYTHON" -m nncourse.grading.autograder \
 """
 
 
-def build_autograder(course_root: Path, exercise_id: str, out: Path, *, limits=None, policy: str = "all", seed: int | None = None, sandboxed: bool = True) -> Path:
+def build_autograder(course_root: Path, exercise_id: str, out: Path, *, limits: Limits | None = None, policy: str = "all", seed: int | None = None, sandboxed: bool = True) -> Path:
     """Write ``out/autograder_<exercise>.zip``; returns its path."""
     from nncourse.checks import get_exercise
     from nncourse.grading.runner import Limits
@@ -105,7 +109,7 @@ def run(config_path: Path, submission: Path, results: Path) -> int:
     works, why = sandbox_status()
     notebook = _pick(Path(submission), exercise_id)
     if config.get("sandboxed", True) and not works:
-        result = {"score": 0, "output": f"The autograder could not start its sandbox ({why}); nothing was run. Please tell your instructor."}
+        result: dict[str, Any] = {"score": 0, "output": f"The autograder could not start its sandbox ({why}); nothing was run. Please tell your instructor."}
     elif notebook is None:
         result = {"score": 0, "output": f"No notebook found: submit your {exercise_id}.ipynb."}
     else:

@@ -25,6 +25,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
+from types import FrameType
 
 from tqdm.auto import tqdm
 
@@ -98,7 +99,7 @@ def _settings(out: Path, seed: int | None, policy: str) -> tuple[int, str]:
     meta = out / "grading.json"
     recorded = json.loads(meta.read_text()) if meta.exists() else {}
     if recorded:
-        if seed is not None and seed != recorded["seed"] or policy != recorded.get("policy", "all"):
+        if (seed is not None and seed != recorded["seed"]) or policy != recorded.get("policy", "all"):
             raise GradebookError(
                 f"{out} was graded with seed {recorded['seed']} and policy {recorded.get('policy', 'all')!r}; "
                 "use a new --out folder to grade with other settings (earlier grades are never changed)"
@@ -186,7 +187,7 @@ def _on_signals() -> dict:
     if threading.current_thread() is not threading.main_thread():
         return {}
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     return {signal.SIGTERM: signal.signal(signal.SIGTERM, stop)}

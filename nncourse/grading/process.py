@@ -17,9 +17,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nncourse.grading import wire
 from nncourse.grading.sandbox import INSIDE, SCRATCH, Sandbox
+
+if TYPE_CHECKING:
+    from nncourse.grading.runner import Limits
 
 HERE = Path(__file__).resolve().parent
 NOBODY = 65534
@@ -39,7 +43,7 @@ class Interrupted(RuntimeError):
 class Channel:
     """A process (sandboxed unless ``sandboxed`` is False) and its two pipes."""
 
-    def __init__(self, argv: list[str], limits, sandboxed: bool, *, extra_binds: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(self, argv: list[str], limits: Limits, sandboxed: bool, *, extra_binds: tuple[tuple[str, str], ...] = ()) -> None:
         if STOP.is_set():
             raise Interrupted("the grader is stopping")
         self.limits = limits
@@ -69,7 +73,7 @@ class Channel:
                 stderr=None if os.environ.get("NNCOURSE_WORKER_DEBUG") else subprocess.DEVNULL, start_new_session=True, env=env, cwd=cwd,
             )
         except BaseException:
-            self.proc = None
+            # No ``proc`` attribute is set here: ``close`` and ``killed`` read it with getattr(..., None).
             self.close()
             raise
         finally:
@@ -178,7 +182,7 @@ class Channel:
         LIVE.discard(self)
 
 
-def worker(config: dict, limits, sandboxed: bool, deadline: float) -> Channel:
+def worker(config: dict, limits: Limits, sandboxed: bool, deadline: float) -> Channel:
     """Start a learner's worker and send it its configuration."""
     script = f"{INSIDE}/worker.py" if sandboxed else str(HERE / "worker.py")
     channel = Channel([sys.executable, "-I", script, "{IN}", "{OUT}"], limits, sandboxed)
@@ -191,7 +195,7 @@ def worker(config: dict, limits, sandboxed: bool, deadline: float) -> Channel:
     return channel
 
 
-def reference_server(exercise_id: str, limits, sandboxed: bool) -> Channel:
+def reference_server(exercise_id: str, limits: Limits, sandboxed: bool) -> Channel:
     """A process that answers calls to the references of ``exercise_id`` (for substituted tasks).
 
     The learner's code chooses the inputs, so the reference runs under the same limits as the
@@ -209,7 +213,7 @@ _POOL: dict[tuple, Channel] = {}
 _POOL_LOCK = threading.Lock()
 
 
-def borrow_reference(exercise_id: str, limits, sandboxed: bool) -> tuple[Channel, float]:
+def borrow_reference(exercise_id: str, limits: Limits, sandboxed: bool) -> tuple[Channel, float]:
     """A ready reference server for this thread (kept between submissions: it imports the course
     once), or a new one; returns it and the seconds spent starting it (0 when reused)."""
     key = (threading.get_ident(), exercise_id, sandboxed)

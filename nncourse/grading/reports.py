@@ -18,7 +18,7 @@ from pathlib import Path
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
-def cell(value) -> object:
+def cell(value: object) -> object:
     """A CSV cell a spreadsheet shows as text: strings that could start a formula get a leading quote."""
     if isinstance(value, str):
         value = value.replace("\r", " ").replace("\n", " ")
@@ -33,7 +33,7 @@ def slot(record: dict) -> str:
     return f"{name}-{hashlib.sha256(str(record['file']).encode()).hexdigest()[:10]}"
 
 
-def _md(text) -> str:
+def _md(text: object) -> str:
     return re.sub(r"[\r\n\u2028\u2029]+", " ", str(text)).replace("|", "\\|").replace("<", "&lt;")
 
 
@@ -53,7 +53,7 @@ def _write_csv(records: list[dict], path: Path) -> None:
         writer.writerow(["student", "file", "exercise", *task_names, "total", "max", "problems"])
         for r in records:
             points = {t["name"]: t["points"] for t in r["tasks"]}
-            problems = "; ".join(filter(None, [r.get("error") or ""] + list(r.get("notes", []))))
+            problems = "; ".join(filter(None, [r.get("error") or "", *r.get("notes", [])]))
             row = [r["student"], r["file"], r.get("exercise") or "", *[points.get(n, "") for n in task_names], r["score"], r["max_score"], problems]
             writer.writerow([cell(v) for v in row])
 

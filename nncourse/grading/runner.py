@@ -16,8 +16,10 @@ import copy
 import inspect
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nncourse.checks import Case, Exercise, Task
 from nncourse.grading import process, wire
@@ -72,7 +74,7 @@ def _score(task: Task, cases: list[Case], results: list, policy: str = "all") ->
     """Compare each case's result with the reference. ``policy``: "all" (a task scores only when every
     grading case passes) or "per-case" (its points times the fraction of cases that pass)."""
     passed, first_problem = 0, ""
-    for case, result in zip(cases, results):
+    for case, result in zip(cases, results, strict=False):
         if type(result) is not dict or not ({"todo", "error", "value"} & set(result)):
             result = {"error": "a malformed reply (not a result)"}
         if "todo" in result:
@@ -111,7 +113,7 @@ def task_seed(seed: int, task_name: str) -> int:
     return (int(seed) * 1_000_003 + zlib.crc32(task_name.encode())) % 2**31
 
 
-def _takes_seed(fn) -> bool:
+def _takes_seed(fn: Callable[..., Any]) -> bool:
     try:
         return len(inspect.signature(fn).parameters) >= 1
     except (TypeError, ValueError):
@@ -122,7 +124,8 @@ class _Boot:
     """Watches the worker run the answer cells: messages must come in order, each cell has its own deadline."""
 
     def __init__(self, n_cells: int) -> None:
-        self.n_cells, self.current, self.started, self.errors = n_cells, -1, False, []
+        self.n_cells, self.current, self.started = n_cells, -1, False
+        self.errors: list[str] = []
 
     def run(self, channel: Channel, limits: Limits, end: float) -> None:
         deadline = min(time.monotonic() + 60.0, end)  # imports and the course prelude

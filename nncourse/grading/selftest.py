@@ -17,10 +17,16 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from nncourse.grading.attacks import ATTACKS, MARKER
+
+if TYPE_CHECKING:
+    from nncourse.checks import Exercise
+    from nncourse.grading.runner import Limits, RunReport
 
 CANARY = "canary\n"
 
@@ -119,7 +125,10 @@ def leftover_processes() -> list[int]:
     return found
 
 
-def selftest(course_root, exercise_ids: list[str], limits=None, jobs: int = 2, out=print, sandboxed: bool = True, attacks: list[str] | None = None) -> bool:
+def selftest(
+    course_root: Path, exercise_ids: list[str], limits: Limits | None = None, jobs: int = 2,
+    out: Callable[[str], object] = print, sandboxed: bool = True, attacks: list[str] | None = None,
+) -> bool:
     """For every exercise: the solution scores 100%, the blank release 0%, every attack 0%, the host unharmed."""
     from nncourse.checks import get_exercise
     from nncourse.grading.runner import Limits, grade_answers
@@ -145,7 +154,9 @@ def selftest(course_root, exercise_ids: list[str], limits=None, jobs: int = 2, o
             runs = {"solution": [solution.cells[i].source for i in indices], "blank release": [blank.cells[i].source for i in indices]}
             runs.update({f"attack: {name}": make(names) for name, make in chosen.items()})
 
-            def run(key: str, exercise=exercise, runs=runs, solution=solution):
+            def run(
+                key: str, exercise: Exercise = exercise, runs: dict[str, list[str]] = runs, solution: Any = solution
+            ) -> tuple[str, float, RunReport | str, float]:
                 began = time.monotonic()
                 try:
                     report = grade_answers(

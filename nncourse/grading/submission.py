@@ -11,6 +11,7 @@ import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -240,7 +241,7 @@ def _extract_answers(solution: nbformat.NotebookNode, cells: list, notes: list[s
 def _tampering(exercise: nbformat.NotebookNode, nb: nbformat.NotebookNode, answer_cells: list[int]) -> list[str]:
     notes = []
     answer_ids = {exercise.cells[i].get("id") for i in answer_cells}
-    submitted = {}
+    submitted: dict[str | None, Any] = {}
     for cell in nb.cells:
         submitted.setdefault(cell.get("id"), cell)
     edited = deleted = 0

@@ -18,6 +18,11 @@ from __future__ import annotations
 import os
 import resource
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
 
 # Standard modules a learner may import, loaded now: after the worker drops root privileges the
 # interpreter's own folder may be unreadable (e.g. a Python installed under /root).
@@ -27,11 +32,13 @@ PRELOAD = (
 )
 
 
-def _load_wire():
+def _load_wire() -> ModuleType:
     import importlib.util
 
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wire.py")
     spec = importlib.util.spec_from_file_location("_nncourse_wire", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the wire format module from {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -81,7 +88,7 @@ def _install_guard(protected: list[str], scratch: str) -> None:
             mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
             writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
-            if inside(path, protected) or path.startswith("/proc/") and not path.startswith("/proc/self/"):
+            if inside(path, protected) or (path.startswith("/proc/") and not path.startswith("/proc/self/")):
                 raise PermissionError(f"not allowed while grading: opening {path}")
             if writing and not inside(path, [scratch]) and path != os.devnull:
                 raise PermissionError(f"not allowed while grading: writing {path}")
@@ -91,7 +98,7 @@ def _install_guard(protected: list[str], scratch: str) -> None:
 
 def _limit(limits: dict) -> None:
     def cap(which: int, value: int) -> None:
-        soft, hard = resource.getrlimit(which)
+        _soft, hard = resource.getrlimit(which)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(which, (value, value))
 
@@ -121,8 +128,8 @@ def _describe(exc: BaseException) -> str:
     return text if len(text) < 500 else text[:497] + "..."
 
 
-def _make_proxy(name: str):
-    def proxy(*args, **kwargs):
+def _make_proxy(name: str) -> Callable[..., Any]:
+    def proxy(*args: Any, **kwargs: Any) -> Any:
         send({"callback": name, "args": wire.encode(list(args)), "kwargs": wire.encode(kwargs)})
         reply = receive()
         if "error" in reply:

@@ -26,17 +26,17 @@ from nncourse.optim.schedules import (
 from nncourse.optim.sgd import SGD
 
 __all__ = [
-    "Optimizer",
     "SGD",
-    "RMSprop",
     "Adam",
     "AdamW",
-    "LRScheduler",
-    "StepLR",
     "CosineAnnealingLR",
+    "LRScheduler",
     "LinearLR",
+    "Optimizer",
+    "RMSprop",
     "SequentialLR",
-    "warmup_cosine",
+    "StepLR",
     "clip_grad_norm",
+    "warmup_cosine",
     "weight_decay_groups",
 ]

@@ -5,8 +5,8 @@ All arithmetic is element-wise; every state array has the shape of its parameter
 """
 from __future__ import annotations
 
-from functools import partial
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from nncourse._validate import check_hyper, check_int
@@ -50,7 +51,7 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one epoch and write the new learning rate(s) into the optimizer."""
         self.last_epoch += 1
-        lrs = [self._next_lr(lr, base) for lr, base in zip(self._lrs(), self.base_lrs)]
+        lrs = [self._next_lr(lr, base) for lr, base in zip(self._lrs(), self.base_lrs, strict=False)]
         self._write(lrs)
 
     def get_last_lr(self) -> float:
@@ -84,7 +85,7 @@ class LRScheduler:
     def _write(self, lrs: list[float]) -> None:
         lrs = [max(lr, 0.0) for lr in lrs]
         self.optimizer.lr = lrs[0]
-        for group, lr in zip(self._groups(), lrs[1:]):
+        for group, lr in zip(self._groups(), lrs[1:], strict=False):
             group["lr"] = lr
         self._last_lr = lrs[0]
 
@@ -135,7 +136,7 @@ class CosineAnnealingLR(LRScheduler):
         eta_min: lowest learning rate, >= 0.
     """
 
-    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 - torch's name
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:
         self.T_max = check_int("T_max", T_max)
         self.eta_min = check_hyper("eta_min", eta_min)
         super().__init__(optimizer)
@@ -217,7 +218,7 @@ class SequentialLR:
         if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence):
             raise TypeError(f"milestones must be a list of ints, got {milestones!r}")
         marks = [check_int(f"milestones[{k}]", m) for k, m in enumerate(milestones)]
-        if len(marks) != len(schedulers) - 1 or any(a >= b for a, b in zip(marks, marks[1:])):
+        if len(marks) != len(schedulers) - 1 or any(a >= b for a, b in pairwise(marks)):
             raise ValueError(f"milestones must be {len(schedulers) - 1} increasing ints (one per switch), got {list(milestones)}")
         self.optimizer, self.schedulers, self.milestones = optimizer, list(schedulers), marks
         self.last_epoch = 0

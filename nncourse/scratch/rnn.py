@@ -75,6 +75,7 @@ class RNNCell(Layer):
         self._accumulate("weight_ih", dw_ih)
         self._accumulate("weight_hh", dw_hh)
         if self.bias:
+            assert db_ih is not None and db_hh is not None  # the kernel returns bias gradients when there are biases
             self._accumulate("bias_ih", db_ih)
             self._accumulate("bias_hh", db_hh)
         return (dx[0], dh[0]) if unbatched else (dx, dh)
@@ -203,6 +204,7 @@ class RNN(Layer):
             self._accumulate(f"weight_ih_l{k}", dw_ih)
             self._accumulate(f"weight_hh_l{k}", dw_hh)
             if self.bias:
+                assert db_ih is not None and db_hh is not None  # the kernel returns bias gradients when there are biases
                 self._accumulate(f"bias_ih_l{k}", db_ih)
                 self._accumulate(f"bias_hh_l{k}", db_hh)
         if unbatched:

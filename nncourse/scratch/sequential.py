@@ -54,6 +54,6 @@ class Sequential(Layer):
             raise RuntimeError(
                 f"Sequential.backward needs the list of {len(self)} caches returned by forward, got {type(cache).__name__}"
             )
-        for layer, layer_cache in zip(reversed(self.layers), reversed(cache)):
+        for layer, layer_cache in zip(reversed(self.layers), reversed(cache), strict=True):
             dout = layer.backward(dout, layer_cache)  # each layer checks its own cache and dout shape
         return dout

@@ -20,7 +20,9 @@ Kernel = tuple[np.ndarray, dict[str, Any]]
 F64 = np.float64
 
 
-def _normalise(x3: np.ndarray, mean: np.ndarray | None, var: np.ndarray | None, eps: float):
+def _normalise(
+    x3: np.ndarray, mean: np.ndarray | None, var: np.ndarray | None, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """x_hat in x's dtype, the (B,) mean and biased variance (float64) and inv_std = 1 / sqrt(var + eps).
 
     The statistics are taken per B over axes 0 and 2, in float64 and in two passes (exact 0 for a
