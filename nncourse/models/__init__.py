@@ -1,6 +1,7 @@
 """Torch models of the course, with their shape checks and parameter counts."""
 from __future__ import annotations
 
+from nncourse.models.cnn import ConvNet, RandomShift, feature_maps
 from nncourse.models.mlp import (
     ACTIVATIONS,
     MLP,
@@ -15,6 +16,6 @@ from nncourse.models.mlp import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "DigitsRecipe", "DigitsResult", "FeedForward", "FeedForwardConfig", "build_digits_model",
+    "ACTIVATIONS", "ConvNet", "RandomShift", "feature_maps", "MLP", "DigitsRecipe", "DigitsResult", "FeedForward", "FeedForwardConfig", "build_digits_model",
     "count_parameters", "digits_recipe", "train_digits",
 ]
