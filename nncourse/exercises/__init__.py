@@ -13,6 +13,7 @@ EXERCISES: dict[str, str] = {
     "04_autograd": "nncourse.exercises.ex04_autograd",
     "06_optimization": "nncourse.exercises.ex06_optimization",
     "07_regularization": "nncourse.exercises.ex07_regularization",
+    "10_cnns": "nncourse.exercises.ex10_cnns",
 }
 """Exercise id (the notebook's file stem) -> the module that defines its ``EXERCISE``."""
 
