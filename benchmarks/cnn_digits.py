@@ -20,8 +20,12 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse.chapters.ch10_cnns import DIGITS_CNN, digits_cnn, train_classifier  # noqa: E402
-from nncourse.data import load_digit_images  # noqa: E402
+from nncourse.chapters.ch10_cnns import (
+    DIGITS_CNN,
+    digits_cnn,
+    train_classifier,
+)
+from nncourse.data import load_digit_images
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,14 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse.chapters.ch10_cnns import MNIST1D_RECIPES, fixed_permutation, mnist1d_model, permute_split, train_classifier  # noqa: E402
-from nncourse.data import load_mnist1d  # noqa: E402
+from nncourse.chapters.ch10_cnns import (
+    MNIST1D_RECIPES,
+    fixed_permutation,
+    mnist1d_model,
+    permute_split,
+    train_classifier,
+)
+from nncourse.data import load_mnist1d
 
 
 def main(argv: list[str] | None = None) -> int:

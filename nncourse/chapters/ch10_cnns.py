@@ -12,8 +12,8 @@ Training goes through ``nncourse.train.fit``; this module has no loop of its own
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -117,11 +117,12 @@ class TrainResult:
     cpu_seconds: float
 
 
-def train_classifier(model: nn.Module, split: ImageSplit, recipe: Recipe = Recipe(), seed: int = 0, progress: bool = False) -> TrainResult:
+def train_classifier(model: nn.Module, split: ImageSplit, recipe: Recipe | None = None, seed: int = 0, progress: bool = False) -> TrainResult:
     """Train ``model`` on ``split``'s training part with ``recipe`` (batches shuffled with ``seed``) and
     evaluate once on its test part. ``cpu_seconds`` is process CPU time (not printed in notebooks)."""
     if not isinstance(split, ImageSplit):
         raise TypeError(f"split must be an ImageSplit, got {type(split).__name__}")
+    recipe = recipe or Recipe()
     start = time.process_time()
     loader = make_loader(split.X_train, split.y_train, batch_size=recipe.batch_size, seed=seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)

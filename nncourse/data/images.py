@@ -134,7 +134,7 @@ def make_shapes(
         raise ValueError(f"val_size and test_size must be in (0, 1) with a sum below 1, got {val_size}, {test_size}")
     rng = np.random.default_rng(seed)
     X, y = _shape_images(n, image_size, min_size, max_size, noise, rng)
-    n_test, n_val = int(round(n * test_size)), int(round(n * val_size))
+    n_test, n_val = round(n * test_size), round(n * val_size)
     n_train = n - n_val - n_test
     cut = (slice(0, n_train), slice(n_train, n_train + n_val), slice(n_train + n_val, n))
     return ImageSplit("shapes", X[cut[0]], y[cut[0]], X[cut[1]], y[cut[1]], X[cut[2]], y[cut[2]], list(SHAPE_CLASSES))
@@ -150,7 +150,10 @@ def _mnist1d_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """
     import random
 
-    from mnist1d.data import get_dataset_args, make_dataset  # the local generator; never get_dataset (downloads)
+    from mnist1d.data import (  # the local generator; never get_dataset (downloads)
+        get_dataset_args,
+        make_dataset,
+    )
 
     np_state, py_state = np.random.get_state(), random.getstate()
     try:

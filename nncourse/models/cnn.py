@@ -11,7 +11,7 @@ mode it does nothing, so it can sit at the front of a model and ``nncourse.train
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
