@@ -255,3 +255,30 @@ def test_plot_feature_maps_draws_one_row_per_stack_and_rejects_bad_shapes():
     with pytest.raises(ValueError, match="at least one"):
         plot_feature_maps([])
     plt.close("all")
+
+
+# ------------------------------------------------------------------------------------------ exercise 10
+def test_exercise_checks_give_actionable_messages_for_wrong_answers():
+    from nncourse.checks import FAIL, get_exercise, run_task
+
+    exercise = get_exercise("10_cnns")
+    stack = exercise.task("conv_stack_size")
+
+    def no_bias(input_shape, layers):  # forgets the conv bias: out * in * k * k
+        params, shape = stack.reference(input_shape, layers)
+        convs = [spec for spec in layers if spec[0] == "conv"]
+        return params - sum(spec[1] for spec in convs), shape
+
+    result = run_task(stack, no_bias, stack.public_cases())
+    assert result.status == FAIL and "parameters: expected 320, got 288" in result.message and "+ 1" in result.message
+
+    train = exercise.task("train_shape_classifier")
+    cases = train.public_cases()
+    n_test = len(cases[0].y_test)
+    constant = run_task(train, lambda X_train, y_train, X_test, seed: np.zeros(len(X_test), dtype=np.int64), cases)
+    assert constant.status == FAIL and "below the target 0.80" in constant.message
+    floats = run_task(train, lambda X_train, y_train, X_test, seed: np.zeros((len(X_test), 4)), cases)
+    assert floats.status == FAIL and f"shape ({n_test},)" in floats.message
+    labels = cases[0].y_test  # the test labels never reach the learner's function
+    assert not any(isinstance(a, np.ndarray) and a.shape == labels.shape and np.array_equal(a, labels) for a in cases[0].args)
+    assert all(len(case.args) == 4 for case in cases + train.grading_cases())
