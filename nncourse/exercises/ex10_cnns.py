@@ -1,14 +1,15 @@
 """Exercise 10: CNNs. Two tasks: predict a conv stack's parameter count and output shape
-(``conv_stack_size``), and build and train a CNN that classifies the generated shapes images
-(``train_shape_classifier``) to a stated test accuracy.
+(``conv_stack_size``), and design a CNN — layers, epochs, learning rate — that reaches a stated test
+accuracy on the generated shapes images (``design_shape_cnn``).
 
-Both work on plain data (the grader's sandbox returns no torch objects): the stack is a list of layer
-specs, the classifier returns its predicted labels.
+Both work on plain data (the grader's sandbox returns no torch objects): a stack is a list of layer
+specs such as ``("conv", 16, 3, 1, 1)``. The design is trained by the grader, outside the sandbox,
+with ``train_design`` — the same function the learner uses in the notebook to try a design.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,46 +18,69 @@ from nncourse.checks import Case, Exercise, Task
 
 EXERCISE_ID = "10_cnns"
 TARGET_ACCURACY = 0.80
-"""What ``train_shape_classifier`` must reach on the test images (an MLP gets about 0.45)."""
+"""What ``design_shape_cnn``'s network must reach on the test images (an MLP gets about 0.45)."""
+MAX_PARAMETERS = 20_000
+MAX_EPOCHS = 15
+LAYER_KINDS = {"conv": 4, "bn": 0, "relu": 0, "pool": 1, "flatten": 0, "linear": 1}
+"""Layer kind -> number of int arguments after the kind."""
 
 
 # --------------------------------------------------------------------------------------- conv stacks
-def conv_stack_size(input_shape: Sequence[int], layers: Sequence[Sequence[Any]]) -> tuple[int, tuple[int, ...]]:
-    """Reference: build the stack in torch, count its parameters, and push one zero image through it.
+def build_stack(input_shape: Sequence[int], layers: Sequence[Sequence[Any]]):
+    """A ``torch.nn.Sequential`` for ``layers`` on inputs ``(N, *input_shape)``, ``input_shape = (C, H, W)``.
 
-    ``input_shape`` is ``(C, H, W)``; each layer is ``("conv", out_channels, kernel, stride, padding)``
-    (with bias), ``("pool", k)`` (max-pool k x k, stride k), ``("bn",)`` (BatchNorm2d), ``("relu",)``,
-    ``("flatten",)`` or ``("linear", out_features)`` (with bias). Returns ``(parameters, output shape
-    without the batch axis)``.
+    Each layer is ``("conv", out_channels, kernel, stride, padding)`` (with bias), ``("pool", k)``
+    (max-pool k x k, stride k), ``("bn",)`` (BatchNorm2d), ``("relu",)``, ``("flatten",)`` or
+    ``("linear", out_features)`` (with bias). Raises ``ValueError`` for a malformed spec or sizes
+    that do not fit (the message names the layer).
     """
     import torch
     from torch import nn
 
-    input_shape = tuple(int(d) for d in input_shape)
-    channels, modules = input_shape[0], []
-    for spec in layers:
-        kind = spec[0]
+    shape = tuple(int(d) for d in input_shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"input_shape must be (C, H, W) with positive sizes, got {input_shape!r}")
+    modules: list = []
+    for index, spec in enumerate(layers):
+        if not isinstance(spec, (list, tuple)) or not spec or spec[0] not in LAYER_KINDS:
+            raise ValueError(f"layer {index}: expected a tuple starting with one of {sorted(LAYER_KINDS)}, got {spec!r}")
+        kind, args = spec[0], spec[1:]
+        if len(args) != LAYER_KINDS[kind] or any(type(a) is not int or a < 0 for a in args):
+            raise ValueError(f"layer {index} ({kind}): expected {LAYER_KINDS[kind]} non-negative ints after the kind, got {spec!r}")
+        if kind in ("conv", "pool", "bn", "flatten") and len(shape) != 3:
+            raise ValueError(f"layer {index} ({kind}): needs a (C, H, W) input, got {shape}")
         if kind == "conv":
-            _, out, k, stride, pad = spec
-            modules.append(nn.Conv2d(channels, out, k, stride=stride, padding=pad))
-            channels = out
+            out, k, stride, pad = args
+            if min(out, k, stride) < 1 or shape[1] + 2 * pad < k or shape[2] + 2 * pad < k:
+                raise ValueError(f"layer {index} (conv): kernel {k} does not fit the padded input {shape} with padding {pad}")
+            modules.append(nn.Conv2d(shape[0], out, k, stride=stride, padding=pad))
         elif kind == "pool":
-            modules.append(nn.MaxPool2d(spec[1]))
+            if args[0] < 1 or args[0] > min(shape[1:]):
+                raise ValueError(f"layer {index} (pool): window {args[0]} does not fit the input {shape}")
+            modules.append(nn.MaxPool2d(args[0]))
         elif kind == "bn":
-            modules.append(nn.BatchNorm2d(channels))
+            modules.append(nn.BatchNorm2d(shape[0]))
         elif kind == "relu":
             modules.append(nn.ReLU())
         elif kind == "flatten":
             modules.append(nn.Flatten())
         elif kind == "linear":
-            with torch.no_grad():  # the number of features reaching this layer
-                features = int(nn.Sequential(*modules)(torch.zeros(1, *input_shape)).shape[1])
-            modules.append(nn.Linear(features, spec[1]))
-        else:
-            raise ValueError(f"unknown layer kind {kind!r}")
-    stack = nn.Sequential(*modules).eval()
+            if len(shape) != 1 or args[0] < 1:
+                raise ValueError(f"layer {index} (linear): needs a flattened input and out_features >= 1, got input {shape}")
+            modules.append(nn.Linear(shape[0], args[0]))
+        with torch.no_grad():
+            shape = tuple(int(d) for d in nn.Sequential(*modules)(torch.zeros(1, *input_shape)).shape[1:])
+    return nn.Sequential(*modules)
+
+
+def conv_stack_size(input_shape: Sequence[int], layers: Sequence[Sequence[Any]]) -> tuple[int, tuple[int, ...]]:
+    """Reference: build the stack in torch, count its parameters, and push one zero image through it.
+    Returns ``(parameters, output shape without the batch axis)``."""
+    import torch
+
+    stack = build_stack(input_shape, layers).eval()
     with torch.no_grad():
-        out = stack(torch.zeros(1, *input_shape))
+        out = stack(torch.zeros(1, *[int(d) for d in input_shape]))
     return sum(p.numel() for p in stack.parameters()), tuple(int(d) for d in out.shape[1:])
 
 
@@ -107,70 +131,109 @@ def _stack_cases(seed: int, n_random: int, public: bool) -> list[Case]:
     return cases
 
 
-# -------------------------------------------------------------------------------- shapes classifier
+# ------------------------------------------------------------------------------------ a CNN design
 @dataclass
-class LabelledCase(Case):
-    """A case whose true test labels stay with the grader: they are not among the learner's arguments."""
+class DesignCase(Case):
+    """A case of ``design_shape_cnn``: the learner's function takes no arguments; the grader trains the
+    returned design on the shapes set ``data_seed``."""
 
-    y_test: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    data_seed: int = 0
 
 
-def train_shape_classifier(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, seed: int) -> np.ndarray:
-    """Reference: a two-block CNN (16 channels each) trained for 10 epochs with Adam; returns the
-    predicted labels of ``X_test: (N, 1, 16, 16)`` as ``(N,)`` ints."""
+def _shapes_for(data_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from nncourse.data import make_shapes
+
+    data = make_shapes(n=1000, seed=data_seed)  # 600 / 200 / 200: train on train + validation
+    return np.concatenate([data.X_train, data.X_val]), np.concatenate([data.y_train, data.y_val]), data.X_test, data.y_test
+
+
+def check_design(design: Any) -> str | None:
+    """``None`` when ``design`` is a well-formed dict within the limits, else what is wrong."""
+    if not isinstance(design, dict) or set(design) != {"layers", "epochs", "lr"}:
+        got = sorted(design) if isinstance(design, dict) else type(design).__name__
+        return f"return a dict with keys ['epochs', 'layers', 'lr'], got {got}"
+    epochs, lr = design["epochs"], design["lr"]
+    if type(epochs) is not int or not 1 <= epochs <= MAX_EPOCHS:
+        return f"epochs must be an int from 1 to {MAX_EPOCHS}, got {epochs!r}"
+    if type(lr) not in (int, float) or not 0 < lr <= 0.1:
+        return f"lr must be a number in (0, 0.1], got {lr!r}"
+    if not isinstance(design["layers"], (list, tuple)) or len(design["layers"]) > 30:
+        return "layers must be a list of at most 30 layer specs"
+    try:
+        model = build_stack((1, 16, 16), design["layers"])
+    except ValueError as exc:
+        return str(exc)
     import torch
-    from torch import nn
 
-    torch.manual_seed(seed)
-    model = nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 4 * 4, 4),
-    )
-    X, y = torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.long)
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    order = torch.Generator().manual_seed(seed)
-    for _ in range(10):
-        for idx in torch.randperm(len(X), generator=order).split(32):
-            loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    model.eval()
     with torch.no_grad():
-        return model(torch.as_tensor(X_test, dtype=torch.float32)).argmax(dim=1).numpy()
-
-
-def _verify_accuracy(case: Case, expected: Any, got: Any) -> str | None:
-    y_test = case.y_test  # type: ignore[attr-defined]
-    if hasattr(got, "detach"):
-        got = got.detach().cpu().numpy()
-    if not isinstance(got, np.ndarray):
-        return f"return the predicted labels as a numpy array of shape {y_test.shape}, got {type(got).__name__}"
-    if got.shape != y_test.shape:
-        return f"expected predictions of shape {y_test.shape} (one label per test image), got {got.shape}"
-    if got.dtype.kind not in "iu":
-        return f"predictions should be integer class labels (0-3), got dtype {got.dtype}; use .argmax(dim=1)"
-    acc = float(np.mean(got == y_test))
-    if acc < TARGET_ACCURACY:
-        return f"test accuracy {acc:.2f} is below the target {TARGET_ACCURACY:.2f}"
+        out_shape = tuple(model.eval()(torch.zeros(2, 1, 16, 16)).shape)
+    if out_shape != (2, 4):
+        return f"the network must end with 4 outputs per image (one per class), its output has shape {out_shape[1:]}"
+    n_params = sum(p.numel() for p in model.parameters())
+    if n_params > MAX_PARAMETERS:
+        return f"the network has {n_params:,} parameters; the limit is {MAX_PARAMETERS:,}"
     return None
 
 
-def _shape_cases(seeds: Sequence[int]) -> list[Case]:
-    from nncourse.data import make_shapes
+def train_design(design: dict, data_seed: int = 0, seed: int = 0) -> float:
+    """Train ``design`` on the shapes set ``data_seed`` (800 training images) with Adam, batches of 32,
+    cross-entropy, ``torch.manual_seed(seed)``; return the test accuracy on its 200 test images."""
+    problem = check_design(design)
+    if problem:
+        raise ValueError(problem)
+    import torch
+    from torch import nn
 
-    cases = []
-    for seed in seeds:
-        data = make_shapes(n=1000, seed=seed)  # 600 / 200 / 200; train on train + validation
-        X_train = np.concatenate([data.X_train, data.X_val])
-        y_train = np.concatenate([data.y_train, data.y_val])
-        cases.append(LabelledCase(
-            f"shapes set {seed} (800 training, 200 test images)", (X_train, y_train, data.X_test, 0),
-            hint="convolutions with padding, batch norm, ReLU and pooling, then one Linear layer; train ~10 epochs with Adam",
-            y_test=data.y_test,
-        ))
-    return cases
+    from nncourse.data import make_loader
+    from nncourse.train import accuracy, evaluate, fit
+
+    X_train, y_train, X_test, y_test = _shapes_for(data_seed)
+    torch.manual_seed(seed)
+    model = build_stack((1, 16, 16), design["layers"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(design["lr"]))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        fit(model, make_loader(X_train, y_train, batch_size=32, seed=seed), nn.CrossEntropyLoss(), optimizer,
+            epochs=design["epochs"], metrics={}, progress=False)
+        test = make_loader(X_test, y_test, batch_size=200, shuffle=False)
+        return float(evaluate(model, test, nn.CrossEntropyLoss(), {"accuracy": accuracy})["accuracy"])
+    finally:
+        torch.set_num_threads(threads)
+
+
+def design_shape_cnn() -> dict:
+    """Reference: two conv blocks of 16 channels with batch norm and pooling, a linear head, 10 epochs."""
+    return {
+        "layers": [
+            ("conv", 16, 3, 1, 1), ("bn",), ("relu",), ("pool", 2),
+            ("conv", 16, 3, 1, 1), ("bn",), ("relu",), ("pool", 2),
+            ("flatten",), ("linear", 4),
+        ],
+        "epochs": 10,
+        "lr": 3e-3,
+    }
+
+
+def _verify_design(case: Case, expected: Any, got: Any) -> str | None:
+    problem = check_design(got)
+    if problem:
+        return problem
+    acc = train_design(got, data_seed=case.data_seed)  # type: ignore[attr-defined]
+    if acc < TARGET_ACCURACY:
+        return f"trained on shapes set {case.data_seed}, your network reached test accuracy {acc:.2f}, below the target {TARGET_ACCURACY:.2f}"  # type: ignore[attr-defined]
+    return None
+
+
+def _design_cases(seeds: Sequence[int]) -> list[Case]:
+    return [
+        DesignCase(
+            f"shapes set {seed}", (),
+            hint="conv blocks (conv with padding, bn, relu, pool), then flatten and one linear layer to 4 classes; about 10 epochs at lr 3e-3",
+            data_seed=seed,
+        )
+        for seed in seeds
+    ]
 
 
 EXERCISE = Exercise(
@@ -182,11 +245,6 @@ EXERCISE = Exercise(
             lambda: _stack_cases(0, 2, public=True), lambda: _stack_cases(100, 6, public=False), points=2,
             outputs=("parameters", "output_shape"),
         ),
-        Task(
-            "train_shape_classifier", train_shape_classifier,
-            lambda: _shape_cases((10,)), lambda: _shape_cases((21,)), points=2, verify=_verify_accuracy,
-        ),
+        Task("design_shape_cnn", design_shape_cnn, lambda: _design_cases((10,)), lambda: _design_cases((21,)), points=2, verify=_verify_design),
     ],
-    prelude="import numpy as np\nimport torch\nfrom torch import nn\n",
-    imports=("torch", "torch._dynamo"),  # torch.optim imports torch._dynamo lazily, which needs a temp dir: load it before the sandbox
 )
