@@ -275,13 +275,13 @@ def test_exercise_checks_give_actionable_messages_for_wrong_answers():
     design = exercise.task("design_shape_cnn")
     cases = design.public_cases()
     mlp_like = {"layers": [("flatten",), ("linear", 4)], "epochs": 5, "lr": 0.01}
-    too_low = run_task(design, lambda: mlp_like, cases)
+    too_low = run_task(design, lambda size: mlp_like, cases)
     assert too_low.status == FAIL and "below the target 0.80" in too_low.message
     ten_classes = {"layers": [("conv", 4, 3, 1, 1), ("flatten",), ("linear", 10)], "epochs": 5, "lr": 0.01}
-    assert "4 outputs" in run_task(design, lambda: ten_classes, cases).message
+    assert "4 outputs" in run_task(design, lambda size: ten_classes, cases).message
     huge = {"layers": [("conv", 64, 3, 1, 1), ("flatten",), ("linear", 4)], "epochs": 5, "lr": 0.01}
-    assert "66,180 parameters; the limit is 20,000" in run_task(design, lambda: huge, cases).message
+    assert "66,180 parameters; the limit is 20,000" in run_task(design, lambda size: huge, cases).message
     bad_kernel = {"layers": [("conv", 4, 17, 1, 0), ("flatten",), ("linear", 4)], "epochs": 5, "lr": 0.01}
-    assert "kernel 17 does not fit" in run_task(design, lambda: bad_kernel, cases).message
-    assert "epochs must be an int" in run_task(design, lambda: {**mlp_like, "epochs": 100}, cases).message
-    assert "return a dict" in run_task(design, lambda: [("flatten",)], cases).message
+    assert "kernel 17 does not fit" in run_task(design, lambda size: bad_kernel, cases).message
+    assert "epochs must be an int" in run_task(design, lambda size: {**mlp_like, "epochs": 100}, cases).message
+    assert "return a dict" in run_task(design, lambda size: [("flatten",)], cases).message

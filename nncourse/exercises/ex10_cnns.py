@@ -134,21 +134,22 @@ def _stack_cases(seed: int, n_random: int, public: bool) -> list[Case]:
 # ------------------------------------------------------------------------------------ a CNN design
 @dataclass
 class DesignCase(Case):
-    """A case of ``design_shape_cnn``: the learner's function takes no arguments; the grader trains the
-    returned design on the shapes set ``data_seed``."""
+    """A case of ``design_shape_cnn``: the learner's function gets the image size; the grader trains the
+    returned design on the shapes set ``data_seed`` of that size."""
 
     data_seed: int = 0
 
 
-def _shapes_for(data_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _shapes_for(data_seed: int, image_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from nncourse.data import make_shapes
 
-    data = make_shapes(n=1000, seed=data_seed)  # 600 / 200 / 200: train on train + validation
+    data = make_shapes(n=1000, image_size=image_size, seed=data_seed)  # 600 / 200 / 200: train on train + validation
     return np.concatenate([data.X_train, data.X_val]), np.concatenate([data.y_train, data.y_val]), data.X_test, data.y_test
 
 
-def check_design(design: Any) -> str | None:
-    """``None`` when ``design`` is a well-formed dict within the limits, else what is wrong."""
+def check_design(design: Any, image_size: int = 16) -> str | None:
+    """``None`` when ``design`` is a well-formed dict within the limits for ``(1, image_size, image_size)``
+    images, else what is wrong."""
     if not isinstance(design, dict) or set(design) != {"layers", "epochs", "lr"}:
         got = sorted(design) if isinstance(design, dict) else type(design).__name__
         return f"return a dict with keys ['epochs', 'layers', 'lr'], got {got}"
@@ -160,13 +161,13 @@ def check_design(design: Any) -> str | None:
     if not isinstance(design["layers"], (list, tuple)) or len(design["layers"]) > 30:
         return "layers must be a list of at most 30 layer specs"
     try:
-        model = build_stack((1, 16, 16), design["layers"])
+        model = build_stack((1, image_size, image_size), design["layers"])
     except ValueError as exc:
         return str(exc)
     import torch
 
     with torch.no_grad():
-        out_shape = tuple(model.eval()(torch.zeros(2, 1, 16, 16)).shape)
+        out_shape = tuple(model.eval()(torch.zeros(2, 1, image_size, image_size)).shape)
     if out_shape != (2, 4):
         return f"the network must end with 4 outputs per image (one per class), its output has shape {out_shape[1:]}"
     n_params = sum(p.numel() for p in model.parameters())
@@ -175,10 +176,11 @@ def check_design(design: Any) -> str | None:
     return None
 
 
-def train_design(design: dict, data_seed: int = 0, seed: int = 0) -> float:
-    """Train ``design`` on the shapes set ``data_seed`` (800 training images) with Adam, batches of 32,
-    cross-entropy, ``torch.manual_seed(seed)``; return the test accuracy on its 200 test images."""
-    problem = check_design(design)
+def train_design(design: dict, data_seed: int = 0, image_size: int = 16, seed: int = 0) -> float:
+    """Train ``design`` on the shapes set ``data_seed`` (800 training images of ``image_size`` pixels
+    square) with Adam, batches of 32, cross-entropy, ``torch.manual_seed(seed)``; return the test
+    accuracy on its 200 test images."""
+    problem = check_design(design, image_size)
     if problem:
         raise ValueError(problem)
     import torch
@@ -187,9 +189,9 @@ def train_design(design: dict, data_seed: int = 0, seed: int = 0) -> float:
     from nncourse.data import make_loader
     from nncourse.train import accuracy, evaluate, fit
 
-    X_train, y_train, X_test, y_test = _shapes_for(data_seed)
+    X_train, y_train, X_test, y_test = _shapes_for(data_seed, image_size)
     torch.manual_seed(seed)
-    model = build_stack((1, 16, 16), design["layers"])
+    model = build_stack((1, image_size, image_size), design["layers"])
     optimizer = torch.optim.Adam(model.parameters(), lr=float(design["lr"]))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -202,8 +204,9 @@ def train_design(design: dict, data_seed: int = 0, seed: int = 0) -> float:
         torch.set_num_threads(threads)
 
 
-def design_shape_cnn() -> dict:
-    """Reference: two conv blocks of 16 channels with batch norm and pooling, a linear head, 10 epochs."""
+def design_shape_cnn(image_size: int) -> dict:
+    """Reference: two conv blocks of 16 channels with batch norm and pooling, a linear head, 10 epochs
+    (the linear layer's input size follows from ``image_size``; the spec language works it out)."""
     return {
         "layers": [
             ("conv", 16, 3, 1, 1), ("bn",), ("relu",), ("pool", 2),
@@ -216,23 +219,24 @@ def design_shape_cnn() -> dict:
 
 
 def _verify_design(case: Case, expected: Any, got: Any) -> str | None:
-    problem = check_design(got)
+    image_size = case.args[0]
+    problem = check_design(got, image_size)
     if problem:
         return problem
-    acc = train_design(got, data_seed=case.data_seed)  # type: ignore[attr-defined]
+    acc = train_design(got, data_seed=case.data_seed, image_size=image_size)  # type: ignore[attr-defined]
     if acc < TARGET_ACCURACY:
         return f"trained on shapes set {case.data_seed}, your network reached test accuracy {acc:.2f}, below the target {TARGET_ACCURACY:.2f}"  # type: ignore[attr-defined]
     return None
 
 
-def _design_cases(seeds: Sequence[int]) -> list[Case]:
+def _design_cases(sets: Sequence[tuple[int, int]]) -> list[Case]:
     return [
         DesignCase(
-            f"shapes set {seed}", (),
+            f"shapes set {seed}, {size}x{size} images", (size,),
             hint="conv blocks (conv with padding, bn, relu, pool), then flatten and one linear layer to 4 classes; about 10 epochs at lr 3e-3",
             data_seed=seed,
         )
-        for seed in seeds
+        for seed, size in sets
     ]
 
 
@@ -245,6 +249,6 @@ EXERCISE = Exercise(
             lambda: _stack_cases(0, 2, public=True), lambda: _stack_cases(100, 6, public=False), points=2,
             outputs=("parameters", "output_shape"),
         ),
-        Task("design_shape_cnn", design_shape_cnn, lambda: _design_cases((10,)), lambda: _design_cases((21,)), points=2, verify=_verify_design),
+        Task("design_shape_cnn", design_shape_cnn, lambda: _design_cases([(10, 16)]), lambda: _design_cases([(21, 20)]), points=2, verify=_verify_design),
     ],
 )
