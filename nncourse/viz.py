@@ -1,4 +1,4 @@
-"""Plots used across the course: decision boundaries, training curves, weight/activation histograms.
+"""Plots used across the course: decision boundaries, training curves, weight/activation histograms, feature maps.
 
 Each function draws on a given ``ax`` (or a new figure) and returns the axes, so notebooks can
 compose them; none calls ``plt.show()``.
@@ -99,3 +99,43 @@ def plot_histograms(arrays: Mapping[str, np.ndarray], bins: int = 40, title: str
         fig.suptitle(title)
     fig.tight_layout()
     return axes[0]
+
+
+def plot_feature_maps(
+    maps: Sequence[tuple[str, np.ndarray]], max_channels: int = 8, cmap: str = "viridis", title: str | None = None
+) -> np.ndarray:
+    """One row per named stack of 2-D maps, e.g. a CNN's feature maps layer by layer or its filters.
+
+    Args:
+        maps: ``[(name, array (C, H, W)), ...]``; numpy arrays or tensors. Each row shows the first
+            ``max_channels`` channels, each with its own colour scale.
+
+    Returns:
+        The axes array, shape ``(len(maps), max_channels)`` (unused panels are switched off).
+    """
+    if not maps:
+        raise ValueError("maps must hold at least one (name, array) pair")
+    if isinstance(max_channels, bool) or not isinstance(max_channels, int) or max_channels < 1:
+        raise ValueError(f"max_channels must be a positive int, got {max_channels!r}")
+    arrays = []
+    for name, values in maps:
+        array = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64)
+        check_array(f"maps[{name!r}]", array, (None, None, None))
+        arrays.append(array)
+    fig, axes = plt.subplots(len(maps), max_channels, figsize=(1.3 * max_channels, 1.45 * len(maps)), squeeze=False)
+    for row, ((name, _), array) in enumerate(zip(maps, arrays)):
+        for col in range(max_channels):
+            ax = axes[row, col]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if col >= array.shape[0]:
+                ax.axis("off")
+                continue
+            ax.imshow(array[col], cmap=cmap)
+            ax.set_title(f"{col}", fontsize=7)
+        h, w = array.shape[1:]
+        axes[row, 0].set_ylabel(f"{name}\n{array.shape[0]}×{h}×{w}", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return axes

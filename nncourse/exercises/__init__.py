@@ -16,6 +16,7 @@ EXERCISES: dict[str, str] = {
     "07_regularization": "nncourse.exercises.ex07_regularization",
     "08_depth_width": "nncourse.exercises.ex08_depth_width",
     "09_convolution": "nncourse.exercises.ex09_convolution",
+    "10_cnns": "nncourse.exercises.ex10_cnns",
     "11_rnns": "nncourse.exercises.ex11_rnns",
     "12_lstm_gru": "nncourse.exercises.ex12_lstm_gru",
     "13_attention": "nncourse.exercises.ex13_attention",

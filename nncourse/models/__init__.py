@@ -1,6 +1,7 @@
 """Torch models of the course, with their shape checks and parameter counts."""
 from __future__ import annotations
 
+from nncourse.models.cnn import ConvNet, RandomShift, feature_maps
 from nncourse.models.mlp import (
     ACTIVATIONS,
     MLP,
@@ -16,7 +17,7 @@ from nncourse.models.mlp import (
 from nncourse.models.rnn import CharLM, SequenceClassifier, bits_per_char, sample, set_memory_bias, train_char_lm
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "DigitsRecipe", "DigitsResult", "FeedForward", "FeedForwardConfig", "build_digits_model",
+    "ACTIVATIONS", "ConvNet", "RandomShift", "feature_maps", "MLP", "DigitsRecipe", "DigitsResult", "FeedForward", "FeedForwardConfig", "build_digits_model",
     "count_parameters", "digits_recipe", "train_digits",
     "CharLM", "SequenceClassifier", "bits_per_char", "sample", "set_memory_bias", "train_char_lm",
 ]
