@@ -26,12 +26,12 @@ from pathlib import Path
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # before numpy loads BLAS
     os.environ[_var] = "1"
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse.scratch.functional import attention
+from nncourse.scratch.functional import attention  # noqa: E402
 
 
 def median_time(fn: Callable[[], object], repeats: int) -> float:

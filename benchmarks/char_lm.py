@@ -11,21 +11,20 @@ compared with this table.
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
+from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse
-import sys
-from pathlib import Path
-
-import numpy as np
-import torch
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse.data.text import load_char_corpus, ngram_bits_per_char
-from nncourse.models.rnn import train_char_lm
+from nncourse.data.text import load_char_corpus, ngram_bits_per_char  # noqa: E402
+from nncourse.models.rnn import train_char_lm  # noqa: E402
 
 
 def main() -> None:

@@ -123,7 +123,7 @@ def plot_feature_maps(
         check_array(f"maps[{name!r}]", array, (None, None, None))
         arrays.append(array)
     fig, axes = plt.subplots(len(maps), max_channels, figsize=(1.3 * max_channels, 1.45 * len(maps)), squeeze=False)
-    for row, ((name, _), array) in enumerate(zip(maps, arrays)):
+    for row, ((name, _), array) in enumerate(zip(maps, arrays, strict=True)):
         for col in range(max_channels):
             ax = axes[row, col]
             ax.set_xticks([])
@@ -134,7 +134,7 @@ def plot_feature_maps(
             ax.imshow(array[col], cmap=cmap)
             ax.set_title(f"{col}", fontsize=7)
         h, w = array.shape[1:]
-        axes[row, 0].set_ylabel(f"{name}\n{array.shape[0]}×{h}×{w}", fontsize=8)
+        axes[row, 0].set_ylabel(f"{name}\n{array.shape[0]}×{h}×{w}", fontsize=8)  # noqa: RUF001
     if title:
         fig.suptitle(title)
     fig.tight_layout()

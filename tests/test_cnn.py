@@ -147,7 +147,7 @@ def test_random_shift_moves_whole_images_in_training_only():
     out = layer(x)
     rows, cols = torch.nonzero(out[:, 0], as_tuple=True)[1:]
     assert out.sum() == 64 and (rows - 4).abs().max() <= 2 and (cols - 4).abs().max() <= 2
-    assert len({(int(r), int(c)) for r, c in zip(rows, cols)}) > 10  # each image drew its own shift
+    assert len({(int(r), int(c)) for r, c in zip(rows, cols, strict=True)}) > 10  # each image drew its own shift
     torch.manual_seed(0)
     assert torch.equal(layer(x), out)  # repeatable under a seed
     layer.eval()
@@ -192,7 +192,7 @@ def test_permute_pixels_is_one_fixed_reordering_and_invertible():
     assert P.shape == X.shape
     np.testing.assert_array_equal(P.reshape(5, 2, 16), X.reshape(5, 2, 16)[:, :, perm])
     np.testing.assert_array_equal(permute_pixels(P, np.argsort(perm)), X)
-    with pytest.raises(ValueError, match="permutation of 0..15"):
+    with pytest.raises(ValueError, match=r"permutation of 0\.\.15"):
         permute_pixels(X, np.zeros(16, dtype=int))
     with pytest.raises(ValueError, match=r"perm must have shape \(16,\)"):
         permute_pixels(X, np.arange(15))

@@ -69,7 +69,7 @@ def test_a_wrong_answer_in_the_notebook_gets_a_cross_with_an_actionable_message(
 def test_a_wrong_backward_in_exercise_03_is_named_by_the_demo_and_run_all_reaches_the_score(tmp_path: Path):
     solution = nbformat.read(ROOT / "solutions" / "03_mlp_backprop.ipynb", as_version=4)
     nb = nbformat.read(ROOT / "exercises" / "03_mlp_backprop.ipynb", as_version=4)
-    for cell, answer in zip(nb.cells, solution.cells):
+    for cell, answer in zip(nb.cells, solution.cells, strict=False):
         if "# BEGIN SOLUTION" in answer.source:  # every task solved ...
             cell.source = answer.source
         if cell.source.startswith("def linear_backward("):  # ... except linear_backward, whose dW is transposed

@@ -8,7 +8,6 @@ import pytest
 from nncourse.chapters import ch05_pytorch_mlp as C5
 from nncourse.chapters import ch08_depth_width as C8
 from nncourse.checks import get_exercise, run_task
-from nncourse.exercises import ex05_pytorch_mlp as E5
 from nncourse.exercises import ex08_depth_width as E8
 
 

@@ -77,7 +77,7 @@ def train(X: np.ndarray, y: np.ndarray, lr: float = 1.0, max_epochs: int = 100) 
     result = PerceptronResult(w, b)
     for _ in range(max_epochs):
         mistakes = 0
-        for x_i, y_i in zip(X, y):
+        for x_i, y_i in zip(X, y, strict=True):
             w_new, b_new = update(w, b, x_i, int(y_i), lr)
             mistakes += int(b_new != b or not np.array_equal(w_new, w))
             w, b = w_new, b_new

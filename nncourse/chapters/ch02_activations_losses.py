@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from nncourse.scratch import functional as F
 from nncourse._validate import check_array
+from nncourse.scratch import functional as F
 
 
 def _check(w: Any, b: Any, X: Any, y: Any) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
@@ -89,7 +89,7 @@ def fit(X: Any, y: Any, lr: float = 0.5, steps: int = 500) -> tuple[np.ndarray, 
     _check_lr(lr)
     dims = check_array("X", X, ("N", "D"))
     w, b = np.zeros(dims["D"]), 0.0
-    losses = []
+    losses: list[float] = []
     for _ in range(int(steps)):
         loss, dw, db = loss_and_grad(w, b, X, y)
         if not np.isfinite(loss):

@@ -10,6 +10,7 @@ the grader's wire as plain data::
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -29,7 +30,7 @@ def initial_state(sizes: list[int], seed: int = 0) -> State:
         raise ValueError(f"sizes must list at least two positive ints, got {sizes!r}")
     generator = torch.Generator().manual_seed(seed)
     state: State = {}
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         bound = 1.0 / math.sqrt(fan_in)  # torch's Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
         state[f"{2 * i}.weight"] = ((torch.rand(fan_out, fan_in, generator=generator, dtype=torch.float64) * 2 - 1) * bound).numpy()
         state[f"{2 * i}.bias"] = ((torch.rand(fan_out, generator=generator, dtype=torch.float64) * 2 - 1) * bound).numpy()

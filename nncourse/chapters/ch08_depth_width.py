@@ -77,12 +77,13 @@ def make_relu_net_1d(width: int, depth: int, seed: int | None = 0, dtype: torch.
         fan_in = width
     layers.append(nn.Linear(fan_in, 1, dtype=dtype))
     if init == "spread":
+        linears = [m for m in layers if isinstance(m, nn.Linear)]  # input, hidden-to-hidden..., output
         with torch.no_grad():
             sign = torch.randint(0, 2, (width,)).to(dtype) * 2 - 1  # (width,) slope +1 or -1
             kink = 2 * torch.rand(width, dtype=dtype) - 1  # (width,) kink positions in [-1, 1]
-            layers[0].weight.copy_(sign[:, None])  # (width, 1)
-            layers[0].bias.copy_(-sign * kink)  # unit i computes relu(sign_i * (x - kink_i))
-            for layer in layers[2:-1:2]:  # hidden-to-hidden layers
+            linears[0].weight.copy_(sign[:, None])  # (width, 1)
+            linears[0].bias.copy_(-sign * kink)  # unit i computes relu(sign_i * (x - kink_i))
+            for layer in linears[1:-1]:  # hidden-to-hidden layers
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
                 layer.bias.zero_()
     return nn.Sequential(*layers)
@@ -133,8 +134,9 @@ def interpolating_net(knots: np.ndarray, values: np.ndarray) -> nn.Sequential:
     slopes = np.diff(values) / np.diff(knots)  # (M,) slope of each segment
     changes = np.diff(slopes, prepend=0.0)  # (M,) slope added at each knot
     net = make_relu_net_1d(width=len(slopes), depth=1, seed=None, dtype=torch.float64, init="none")
-    _set_linear(net[0], np.ones((len(slopes), 1)), -knots[:-1])  # unit i: relu(x - t_i)
-    _set_linear(net[2], changes[None, :], values[:1])
+    hidden, output = [m for m in net if isinstance(m, nn.Linear)]
+    _set_linear(hidden, np.ones((len(slopes), 1)), -knots[:-1])  # unit i: relu(x - t_i)
+    _set_linear(output, changes[None, :], values[:1])
     return net
 
 

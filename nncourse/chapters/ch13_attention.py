@@ -18,7 +18,7 @@ import numpy as np
 
 from nncourse.scratch.functional import attention as A
 
-REVERSE_TASK = {"length": 6, "vocab": 8, "dim": 32, "heads": 2, "steps": 150, "batch": 64, "lr": 1e-2}
+REVERSE_TASK: dict[str, Any] = {"length": 6, "vocab": 8, "dim": 32, "heads": 2, "steps": 150, "batch": 64, "lr": 1e-2}
 """Settings of the reversal toy model."""
 
 

@@ -37,7 +37,7 @@ def _label_cases(
     seed: int, shapes: tuple[tuple[int, int], ...], huge_hint: str, one_hint: str, first_hint: str = ""
 ) -> list[Case]:
     rng = np.random.default_rng(seed)
-    cases = []
+    cases: list[Case] = []
     for n, c in shapes:
         args = (rng.normal(scale=2.0, size=(n, c)), rng.integers(0, c, size=n))
         cases.append(Case(f"{n} examples, {c} classes", args, hint="" if cases else first_hint))
@@ -49,7 +49,7 @@ def _label_cases(
 
 def _logistic_cases(seed: int, sizes: tuple[tuple[int, int], ...]) -> list[Case]:
     rng = np.random.default_rng(seed)
-    cases = []
+    cases: list[Case] = []
     for n, d in sizes:
         X = rng.normal(size=(n, d))
         y = rng.integers(0, 2, size=n)

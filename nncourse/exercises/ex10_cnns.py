@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nncourse.checks import Case, Exercise, Task
+
+if TYPE_CHECKING:
+    import torch
 
 EXERCISE_ID = "10_cnns"
 TARGET_ACCURACY = 0.80
@@ -26,7 +29,7 @@ LAYER_KINDS = {"conv": 4, "bn": 0, "relu": 0, "pool": 1, "flatten": 0, "linear":
 
 
 # --------------------------------------------------------------------------------------- conv stacks
-def build_stack(input_shape: Sequence[int], layers: Sequence[Sequence[Any]]):
+def build_stack(input_shape: Sequence[int], layers: Sequence[Sequence[Any]]) -> torch.nn.Sequential:
     """A ``torch.nn.Sequential`` for ``layers`` on inputs ``(N, *input_shape)``, ``input_shape = (C, H, W)``.
 
     Each layer is ``("conv", out_channels, kernel, stride, padding)`` (with bias), ``("pool", k)``

@@ -17,7 +17,23 @@ from nncourse.models.mlp import (
 from nncourse.models.rnn import CharLM, SequenceClassifier, bits_per_char, sample, set_memory_bias, train_char_lm
 
 __all__ = [
-    "ACTIVATIONS", "ConvNet", "RandomShift", "feature_maps", "MLP", "DigitsRecipe", "DigitsResult", "FeedForward", "FeedForwardConfig", "build_digits_model",
-    "count_parameters", "digits_recipe", "train_digits",
-    "CharLM", "SequenceClassifier", "bits_per_char", "sample", "set_memory_bias", "train_char_lm",
+    "ACTIVATIONS",
+    "MLP",
+    "CharLM",
+    "ConvNet",
+    "DigitsRecipe",
+    "DigitsResult",
+    "FeedForward",
+    "FeedForwardConfig",
+    "RandomShift",
+    "SequenceClassifier",
+    "bits_per_char",
+    "build_digits_model",
+    "count_parameters",
+    "digits_recipe",
+    "feature_maps",
+    "sample",
+    "set_memory_bias",
+    "train_char_lm",
+    "train_digits",
 ]

@@ -100,7 +100,7 @@ class ConvNet(nn.Module):
         blocks: list[nn.Module] = []
         spatial = list(input_shape[1:])
         c_in = input_shape[0]
-        for i, (c_out, pooled) in enumerate(zip(channels, pool)):
+        for i, (c_out, pooled) in enumerate(zip(channels, pool, strict=True)):
             layers: list[nn.Module] = [conv(c_in, c_out, kernel_size, padding=kernel_size // 2, bias=not batch_norm)]
             if batch_norm:
                 layers.append(norm(c_out))
@@ -117,7 +117,7 @@ class ConvNet(nn.Module):
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout) if dropout > 0 else nn.Identity(), nn.Linear(features, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_array("x", x, (None,) + self.input_shape)
+        check_array("x", x, (None, *self.input_shape))
         return self.head(self.blocks(self.augment(x)))  # (N, n_classes)
 
 
@@ -130,7 +130,7 @@ def feature_maps(model: ConvNet, x: torch.Tensor) -> list[tuple[str, torch.Tenso
     """
     if not isinstance(model, ConvNet):
         raise TypeError(f"model must be a ConvNet, got {type(model).__name__}")
-    check_array("x", x, (None,) + model.input_shape)
+    check_array("x", x, (None, *model.input_shape))
     was_training = model.training
     model.eval()
     maps = [("input", x.detach().clone())]

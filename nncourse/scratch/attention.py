@@ -186,7 +186,8 @@ class MultiheadAttention(Layer):
             dx, dwi, dbi = linear_backward(flat, c)
             grads_in.append(self._from_nle(dx, unbatched))
             grads_w.append(dwi)
-            grads_b.append(dbi)
+            if dbi is not None:  # None when the layer has no bias
+                grads_b.append(dbi)
         self._accumulate("in_proj_weight", np.concatenate(grads_w))
         if self.bias:
             self._accumulate("in_proj_bias", np.concatenate(grads_b))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nncourse.scratch import functional as F
 from nncourse._validate import make_rng
+from nncourse.scratch import functional as F
 from nncourse.scratch.base import Cache, Layer
 
 
