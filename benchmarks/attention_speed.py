@@ -13,6 +13,7 @@ are larger than glibc's mmap threshold, so each call maps and touches new pages.
 that memory in the process and see the arithmetic alone (measured on the course machine: ratios
 1.0-1.4 that way, 1.2-2.0 without).
 """
+
 from __future__ import annotations
 
 import argparse

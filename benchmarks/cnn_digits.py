@@ -7,6 +7,7 @@ The split is the course's ``load_dataset("digits")`` split (1077 / 360 / 360), a
 [0, 1] (``load_digit_images``). Wall and CPU seconds cover the training loop, not the final test pass.
 Targets (issue 11): mean test accuracy >= 0.990 with < 20,000 parameters, trained in < 20 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     split = load_digit_images()
     print(f"digits CNN recipe: {DIGITS_CNN}")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s)\n")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s)\n"
+    )
     print("| seed | test accuracy | wall s | CPU s | parameters |")
     print("|---:|---:|---:|---:|---:|")
     accs, walls = [], []
@@ -45,9 +48,14 @@ def main(argv: list[str] | None = None) -> int:
         result = train_classifier(digits_cnn(seed), split, DIGITS_CNN, seed=seed)
         walls.append(time.perf_counter() - start)
         accs.append(result.test_accuracy)
-        print(f"| {seed} | {result.test_accuracy:.4f} | {walls[-1]:.1f} | {result.cpu_seconds:.1f} | {result.parameters:,} |", flush=True)
-    print(f"\nmean test accuracy {statistics.mean(accs):.4f} over {len(accs)} seeds; "
-          f"parameters {result.parameters:,}; mean wall time {statistics.mean(walls):.1f} s")
+        print(
+            f"| {seed} | {result.test_accuracy:.4f} | {walls[-1]:.1f} | {result.cpu_seconds:.1f} | {result.parameters:,} |",
+            flush=True,
+        )
+    print(
+        f"\nmean test accuracy {statistics.mean(accs):.4f} over {len(accs)} seeds; "
+        f"parameters {result.parameters:,}; mean wall time {statistics.mean(walls):.1f} s"
+    )
     ok = statistics.mean(accs) >= 0.99 and result.parameters < 20_000
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1

@@ -14,6 +14,7 @@ temporaries (the im2col matrix) back to the system after each call, and touching
 CPU time. Run with ``MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=268435456`` in the
 environment to keep that memory in the process and see the arithmetic alone (about 40% less).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,7 +79,11 @@ def pool_pair(kind: str, n: int, c: int, size: int, dtype: str) -> tuple[Callabl
     rng = np.random.default_rng(1)
     x = rng.normal(size=(n, c, size, size)).astype(dtype)
     dout = rng.normal(size=(n, c, size // 2, size // 2)).astype(dtype)
-    fwd, bwd = (pool.max_pool2d_forward, pool.max_pool2d_backward) if kind == "max" else (pool.avg_pool2d_forward, pool.avg_pool2d_backward)
+    fwd, bwd = (
+        (pool.max_pool2d_forward, pool.max_pool2d_backward)
+        if kind == "max"
+        else (pool.avg_pool2d_forward, pool.avg_pool2d_backward)
+    )
     tfn = F.max_pool2d if kind == "max" else F.avg_pool2d
     xt, dt = torch.tensor(x, requires_grad=True), torch.tensor(dout)
 

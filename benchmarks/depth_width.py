@@ -10,6 +10,7 @@ prints the fewest parameters with which each family reached a target MSE (best s
 hand-built deep network for the sawtooth (``construct_sawtooth_net``) is listed for reference: it is
 exact with 6k + 1 parameters. Timings are for this machine (torch on 1 thread).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,10 @@ def main() -> None:
     print(f"{'target':<14} {'depth':>5} {'width':>5} {'params':>6} {'best MSE':>9} {'median MSE':>10} {'s/net':>6}")
     deep_exact = A.construct_sawtooth_net(args.k)
     exact_err = np.abs(A.evaluate_1d(deep_exact, x) - targets[f"sawtooth k={args.k}"]).max()
-    print(f"{'sawtooth k=' + str(args.k):<14} {args.k:>5} {2:>5} {A.count_parameters(deep_exact):>6} "
-          f"{exact_err ** 2:>9.1e} {'(by hand)':>10} {'-':>6}")
+    print(
+        f"{'sawtooth k=' + str(args.k):<14} {args.k:>5} {2:>5} {A.count_parameters(deep_exact):>6} "
+        f"{exact_err**2:>9.1e} {'(by hand)':>10} {'-':>6}"
+    )
     reach: dict[tuple[str, str], int | None] = {}
     for name, y in targets.items():
         for family, configs in (("shallow", SHALLOW), ("deep", DEEP)):
@@ -53,8 +56,10 @@ def main() -> None:
                 rows = [A.sweep([width], depth, x, y, steps=args.steps, lr=args.lr, seed=s)[0] for s in args.seeds]
                 mses = [r["mse"] for r in rows]
                 seconds = float(np.mean([r["seconds"] for r in rows]))
-                print(f"{name:<14} {depth:>5} {width:>5} {rows[0]['params']:>6} {min(mses):>9.2e} "
-                      f"{float(np.median(mses)):>10.2e} {seconds:>6.2f}")
+                print(
+                    f"{name:<14} {depth:>5} {width:>5} {rows[0]['params']:>6} {min(mses):>9.2e} "
+                    f"{float(np.median(mses)):>10.2e} {seconds:>6.2f}"
+                )
                 best_rows.append({"params": rows[0]["params"], "mse": min(mses)})
             reach[(name, family)] = A.params_to_reach(best_rows, args.target_mse)
     print(f"\nfewest parameters to reach MSE {args.target_mse:g} (best seed):")

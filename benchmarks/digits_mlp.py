@@ -7,6 +7,7 @@ The recipe lives in ``nncourse.models.mlp.digits_recipe`` (shared with the noteb
 Train time covers building the model, the loaders and the training loop (with its per-epoch
 evaluation passes), not the final test evaluation. Timings are for this machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     recipe = digits_recipe()
     print(f"digits MLP recipe: {recipe}")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s)\n")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s)\n"
+    )
     print("| seed | test accuracy | train time (s) | parameters | epochs |")
     print("|---:|---:|---:|---:|---:|")
     accs, times = [], []
@@ -38,8 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         result = train_digits(seed=seed, recipe=recipe)
         accs.append(result.test_accuracy)
         times.append(result.seconds)
-        print(f"| {seed} | {result.test_accuracy:.4f} | {result.seconds:.2f} | {result.parameters:,} | {result.epochs} |", flush=True)
-    print(f"| mean | {statistics.mean(accs):.4f} | {statistics.mean(times):.2f} | {result.parameters:,} | {result.epochs} |")
+        print(
+            f"| {seed} | {result.test_accuracy:.4f} | {result.seconds:.2f} | {result.parameters:,} | {result.epochs} |",
+            flush=True,
+        )
+    print(
+        f"| mean | {statistics.mean(accs):.4f} | {statistics.mean(times):.2f} | {result.parameters:,} | {result.epochs} |"
+    )
     print(f"\nlowest test accuracy {min(accs):.4f} (floor 0.97): {'ok' if min(accs) >= 0.97 else 'BELOW THE FLOOR'}")
     return 0 if min(accs) >= 0.97 else 1
 

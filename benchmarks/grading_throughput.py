@@ -8,6 +8,7 @@ worker in the bubblewrap sandbox (``--also-unsandboxed`` adds a row without it).
 (nbgrader's model): each notebook executed top to bottom in a fresh Jupyter kernel with nbclient,
 one after the other, a 10 s cell timeout; run on a sample and reported per submission.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,16 @@ EXERCISE = "01_perceptron"
 
 def make_submissions(folder: Path, n: int) -> list[Path]:
     solution = solution_notebook(ROOT, EXERCISE)
-    good = {solution.cells[i].source.split("(")[0].removeprefix("def "): solution.cells[i].source for i in answer_cell_indices(solution)}
+    good = {
+        solution.cells[i].source.split("(")[0].removeprefix("def "): solution.cells[i].source
+        for i in answer_cell_indices(solution)
+    }
     wrong = {"predict": "def predict(X, w, b):\n    return (X @ w + b >= 0).astype(int)\n"}
-    broken = [{"update": "def update(*a, **k):\n    while True:\n        pass\n"}, {"predict": "import os\nos._exit(1)\n"}, None]
+    broken = [
+        {"update": "def update(*a, **k):\n    while True:\n        pass\n"},
+        {"predict": "import os\nos._exit(1)\n"},
+        None,
+    ]
     paths = []
     for k in range(n):
         kind = k % 10
@@ -43,7 +51,9 @@ def make_submissions(folder: Path, n: int) -> list[Path]:
             path.write_text("{ not a notebook")
             paths.append(path)
             continue
-        answers = good if kind < 4 else {**good, **wrong} if kind < 7 else {} if kind < 9 else {**good, **broken[k // 10 % 3]}
+        answers = (
+            good if kind < 4 else {**good, **wrong} if kind < 7 else {} if kind < 9 else {**good, **broken[k // 10 % 3]}
+        )
         nb = nbformat.read(ROOT / "exercises" / f"{EXERCISE}.ipynb", as_version=4)
         for cell in nb.cells:
             for task, source in answers.items():
@@ -61,7 +71,13 @@ def baseline(paths: list[Path]) -> float:
             nb = nbformat.read(path, as_version=4)
         except Exception:  # noqa: BLE001 - a malformed file costs nothing here
             continue
-        client = NotebookClient(nb, timeout=10, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(ROOT / "exercises")}})
+        client = NotebookClient(
+            nb,
+            timeout=10,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(ROOT / "exercises")}},
+        )
         try:
             client.execute()
         except Exception:  # noqa: BLE001 - a dead or hung kernel: nbgrader would record an error
@@ -101,7 +117,9 @@ def main() -> int:
         records = rows[0][3]
         ours_each = rows[0][2] / rows[0][1]
         no_grade = sum(1 for r in records if r.get("error") and "internal" in r["error"])
-        print(f"speed-up (sandboxed): {base_each / ours_each:.1f}x; internal errors: {no_grade}; mean score {sum(r['score'] for r in records) / len(records):.2f} / 4")
+        print(
+            f"speed-up (sandboxed): {base_each / ours_each:.1f}x; internal errors: {no_grade}; mean score {sum(r['score'] for r in records) / len(records):.2f} / 4"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

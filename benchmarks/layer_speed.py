@@ -9,6 +9,7 @@ is faster. Both libraries run on one thread (``torch.set_num_threads(1)``, BLAS 
 environment variables before numpy is imported). Timings depend on the machine; the ratios are
 what to compare.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,11 @@ CASES: dict[str, tuple[Callable[[], Any], Callable[[], nn.Module], list[tuple[st
     "LayerNorm": (lambda: S.LayerNorm(D), lambda: nn.LayerNorm(D), [("float", (N, D))]),
     "Embedding 1000x512": (lambda: S.Embedding(V, D), lambda: nn.Embedding(V, D), [(f"int{V}", (N // 8, T))]),
     "CrossEntropyLoss": (S.CrossEntropyLoss, nn.CrossEntropyLoss, [("float", (N, D)), (f"int{D}", (N,))]),
-    "CrossEntropyLoss (N,C,T)": (S.CrossEntropyLoss, nn.CrossEntropyLoss, [("float", (N // 8, 100, T)), ("int100", (N // 8, T))]),
+    "CrossEntropyLoss (N,C,T)": (
+        S.CrossEntropyLoss,
+        nn.CrossEntropyLoss,
+        [("float", (N // 8, 100, T)), ("int100", (N // 8, T))],
+    ),
     "MSELoss": (S.MSELoss, nn.MSELoss, [("float", (N, D)), ("float", (N, D))]),
     "BCEWithLogitsLoss": (S.BCEWithLogitsLoss, nn.BCEWithLogitsLoss, [("float", (N, D)), ("prob", (N, D))]),
 }
@@ -123,7 +128,9 @@ def main() -> None:
     for name in CASES:
         ours, theirs = measure(name, dtype, args.repeats)
         med_o, med_t = statistics.median(ours), statistics.median(theirs)
-        print(f"{name:<26} {med_o * 1e3:>10.3f} {med_t * 1e3:>9.3f} {med_o / med_t:>6.2f} {min(ours) / min(theirs):>16.2f}")
+        print(
+            f"{name:<26} {med_o * 1e3:>10.3f} {med_t * 1e3:>9.3f} {med_o / med_t:>6.2f} {min(ours) / min(theirs):>16.2f}"
+        )
     print("ms and ratio: medians; ratio of minima: the least disturbed runs (a loaded machine inflates medians)")
 
 

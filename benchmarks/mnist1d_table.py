@@ -8,6 +8,7 @@ Recipes and models: ``nncourse.chapters.ch10_cnns`` (``MNIST1D_RECIPES``, ``mnis
 seconds are process CPU time of training (model build excluded, final test pass excluded).
 Published reference (Greydanus 2020, same data size): linear ~32%, MLP ~68%, CNN ~94%.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     plain = load_mnist1d()
     data = {"no": plain, "yes": permute_split(plain, fixed_permutation(40, seed=0))}
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s)")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s)"
+    )
     print(f"data: {plain}; seeds {args.seeds}\n")
     print("| model | permuted | test accuracy | parameters | CPU s | recipe |")
     print("|---|---|---:|---:|---:|---|")
@@ -53,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
                 secs.append(result.cpu_seconds)
                 params = result.parameters
             acc = f"{statistics.mean(accs):.3f}" + (f" ± {statistics.stdev(accs):.3f}" if len(accs) > 1 else "")
-            print(f"| {kind} | {permuted} | {acc} | {params:,} | {statistics.mean(secs):.1f} | "
-                  f"{recipe.epochs} ep, lr {recipe.lr:g}, batch {recipe.batch_size} |", flush=True)
+            print(
+                f"| {kind} | {permuted} | {acc} | {params:,} | {statistics.mean(secs):.1f} | "
+                f"{recipe.epochs} ep, lr {recipe.lr:g}, batch {recipe.batch_size} |",
+                flush=True,
+            )
     return 0
 
 

@@ -8,6 +8,7 @@ first opens them. A notebook's "result" is the last line printed by its cell tag
 Nothing is written back into the notebooks. Timings are for this machine: run it on a 2-core
 CPU to compare with the course's budget (60 s per notebook, 10 min for all of them).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,9 @@ def _title(nb: nbformat.NotebookNode) -> str:
 def _result(nb: nbformat.NotebookNode) -> str:
     for cell in nb.cells:
         if "result" in cell.get("metadata", {}).get("tags", []):
-            lines = [line for o in cell.outputs if o.output_type == "stream" for line in o.text.splitlines() if line.strip()]
+            lines = [
+                line for o in cell.outputs if o.output_type == "stream" for line in o.text.splitlines() if line.strip()
+            ]
             return lines[-1].strip() if lines else ""
     return ""
 
@@ -52,7 +55,9 @@ def run_all(folders: tuple[str, ...] = FOLDERS) -> list[dict]:
                 copy.parent.mkdir()
                 shutil.copy(path, copy)
                 nb, seconds = execute_notebook(copy, timeout=600, write=False)
-            rows.append({"folder": folder, "name": path.name, "title": _title(nb), "seconds": seconds, "result": _result(nb)})
+            rows.append(
+                {"folder": folder, "name": path.name, "title": _title(nb), "seconds": seconds, "result": _result(nb)}
+            )
             print(f"  {folder}/{path.name}: {seconds:.1f} s", file=sys.stderr)
     return rows
 
@@ -66,7 +71,11 @@ def course_map(rows: list[dict]) -> str:
     ]
     for r in lecture:
         ex, sol = by_name.get(("exercises", r["name"])), by_name.get(("solutions", r["name"]))
-        exercise = f"[exercise](exercises/{r['name']}) {ex['seconds']:.0f} s / [solution](solutions/{r['name']}) {sol['seconds']:.0f} s" if ex and sol else "—"
+        exercise = (
+            f"[exercise](exercises/{r['name']}) {ex['seconds']:.0f} s / [solution](solutions/{r['name']}) {sol['seconds']:.0f} s"
+            if ex and sol
+            else "—"
+        )
         result = r["result"].replace("|", "\\|")
         lines.append(f"| [{r['title']}](notebooks/{r['name']}) | {r['seconds']:.0f} s | {result} | {exercise} |")
     total = sum(r["seconds"] for r in rows)

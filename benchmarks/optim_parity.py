@@ -7,6 +7,7 @@ steps, each fed the exact gradient at its own current point; the table shows the
 ``|ours - torch|`` over the whole path. Values of about 1e-16 (a few units in the last place) mean
 the two compute the same update; anything above 1e-10 would be a bug.
 """
+
 from __future__ import annotations
 
 import sys
@@ -28,15 +29,24 @@ STEPS = 100
 T = torch.optim
 CASES = {  # name: (our optimizer, torch's), same hyper-parameters
     "SGD": (lambda: optim.SGD(lr=1e-3), lambda ps: T.SGD(ps, lr=1e-3)),
-    "SGD + weight decay": (lambda: optim.SGD(lr=1e-3, weight_decay=0.1), lambda ps: T.SGD(ps, lr=1e-3, weight_decay=0.1)),
+    "SGD + weight decay": (
+        lambda: optim.SGD(lr=1e-3, weight_decay=0.1),
+        lambda ps: T.SGD(ps, lr=1e-3, weight_decay=0.1),
+    ),
     "SGD momentum": (lambda: optim.SGD(lr=1e-3, momentum=0.9), lambda ps: T.SGD(ps, lr=1e-3, momentum=0.9)),
-    "SGD momentum + dampening": (lambda: optim.SGD(lr=1e-3, momentum=0.9, dampening=0.5),
-                                 lambda ps: T.SGD(ps, lr=1e-3, momentum=0.9, dampening=0.5)),
-    "SGD Nesterov": (lambda: optim.SGD(lr=1e-3, momentum=0.9, nesterov=True),
-                     lambda ps: T.SGD(ps, lr=1e-3, momentum=0.9, nesterov=True)),
+    "SGD momentum + dampening": (
+        lambda: optim.SGD(lr=1e-3, momentum=0.9, dampening=0.5),
+        lambda ps: T.SGD(ps, lr=1e-3, momentum=0.9, dampening=0.5),
+    ),
+    "SGD Nesterov": (
+        lambda: optim.SGD(lr=1e-3, momentum=0.9, nesterov=True),
+        lambda ps: T.SGD(ps, lr=1e-3, momentum=0.9, nesterov=True),
+    ),
     "RMSprop": (lambda: optim.RMSprop(lr=1e-2), lambda ps: T.RMSprop(ps, lr=1e-2)),
-    "RMSprop centered + momentum": (lambda: optim.RMSprop(lr=1e-3, centered=True, momentum=0.9),
-                                    lambda ps: T.RMSprop(ps, lr=1e-3, centered=True, momentum=0.9)),
+    "RMSprop centered + momentum": (
+        lambda: optim.RMSprop(lr=1e-3, centered=True, momentum=0.9),
+        lambda ps: T.RMSprop(ps, lr=1e-3, centered=True, momentum=0.9),
+    ),
     "Adam": (lambda: optim.Adam(lr=0.05), lambda ps: T.Adam(ps, lr=0.05)),
     "Adam + L2": (lambda: optim.Adam(lr=0.05, weight_decay=0.1), lambda ps: T.Adam(ps, lr=0.05, weight_decay=0.1)),
     "Adam amsgrad": (lambda: optim.Adam(lr=0.05, amsgrad=True), lambda ps: T.Adam(ps, lr=0.05, amsgrad=True)),

@@ -9,6 +9,7 @@ shows the time per step and the ratio scratch / torch (goal: <= 1.5). torch runs
 implementation (``foreach`` off on CPU) with ``torch.set_num_threads(1)``; numpy's element-wise ufuncs
 are single-threaded anyway.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,10 @@ SHAPES = {"W1": (1024, 784), "b1": (1024,), "W2": (192, 1024), "b2": (192,)}
 T = torch.optim
 CASES: dict[str, tuple[Callable[[], Any], Callable[[list[torch.Tensor]], T.Optimizer]]] = {
     "SGD momentum 0.9": (lambda: optim.SGD(lr=1e-3, momentum=0.9), lambda ps: T.SGD(ps, lr=1e-3, momentum=0.9)),
-    "SGD Nesterov + wd": (lambda: optim.SGD(lr=1e-3, momentum=0.9, nesterov=True, weight_decay=1e-4),
-                          lambda ps: T.SGD(ps, lr=1e-3, momentum=0.9, nesterov=True, weight_decay=1e-4)),
+    "SGD Nesterov + wd": (
+        lambda: optim.SGD(lr=1e-3, momentum=0.9, nesterov=True, weight_decay=1e-4),
+        lambda ps: T.SGD(ps, lr=1e-3, momentum=0.9, nesterov=True, weight_decay=1e-4),
+    ),
     "RMSprop": (lambda: optim.RMSprop(lr=1e-3), lambda ps: T.RMSprop(ps, lr=1e-3)),
     "Adam": (lambda: optim.Adam(lr=1e-3), lambda ps: T.Adam(ps, lr=1e-3)),
     "Adam + L2": (lambda: optim.Adam(lr=1e-3, weight_decay=1e-2), lambda ps: T.Adam(ps, lr=1e-3, weight_decay=1e-2)),
@@ -76,8 +79,10 @@ def main() -> None:
     torch.set_num_threads(1)
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
     n = sum(int(np.prod(s)) for s in SHAPES.values())
-    print(f"one optimizer step over {n:,} parameters in {len(SHAPES)} arrays; median of {args.repeats} x "
-          f"{args.steps} steps; torch {torch.__version__}, numpy {np.__version__}, 1 thread")
+    print(
+        f"one optimizer step over {n:,} parameters in {len(SHAPES)} arrays; median of {args.repeats} x "
+        f"{args.steps} steps; torch {torch.__version__}, numpy {np.__version__}, 1 thread"
+    )
     print(f"| {'optimizer':<18} | {'dtype':<7} | {'scratch ms':>10} | {'torch ms':>8} | {'ratio':>5} |")
     print(f"|{'-' * 20}|{'-' * 9}|{'-' * 12}|{'-' * 10}|{'-' * 7}|")
     worst = 0.0

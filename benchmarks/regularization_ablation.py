@@ -7,6 +7,7 @@ Each row trains the MLP of ``nncourse.chapters.ch07_regularization`` (64-256-256
 switched on (``DEFAULT_CONFIGS``), through ``nncourse.train.fit``. Wall time is per training run,
 on this machine, with torch pinned to one thread.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,10 +39,14 @@ def main(argv: list[str] | None = None) -> None:
         values = np.array([row[key] for rows in runs for row in rows if row["config"] == name])
         return f"{values.mean():.3f} ± {values.std():.3f}"
 
-    print(f"# regularization ablation: digits, {args.seeds} seeds, {args.epochs} epochs, "
-          f"{platform.machine()}, torch {torch.__version__}, 1 thread")
-    header = (f"{'config':<15} | {'n_train':>7} | {'epochs':>6} | {'train acc':>13} | {'val acc':>13} | "
-              f"{'test acc':>13} | {'val loss':>13} | {'s/run':>5}")
+    print(
+        f"# regularization ablation: digits, {args.seeds} seeds, {args.epochs} epochs, "
+        f"{platform.machine()}, torch {torch.__version__}, 1 thread"
+    )
+    header = (
+        f"{'config':<15} | {'n_train':>7} | {'epochs':>6} | {'train acc':>13} | {'val acc':>13} | "
+        f"{'test acc':>13} | {'val loss':>13} | {'s/run':>5}"
+    )
     print(header)
     print("-" * len(header))
     base_val = np.mean([r["val_accuracy"] for rows in runs for r in rows if r["config"] == "none"])
@@ -49,9 +54,11 @@ def main(argv: list[str] | None = None) -> None:
         rows = [r for seed_rows in runs for r in seed_rows if r["config"] == config.name]
         epochs = np.mean([r["epochs_run"] for r in rows])
         seconds = np.mean([r["seconds"] for r in rows])
-        print(f"{config.name:<15} | {rows[0]['n_train']:>7d} | {epochs:>6.0f} | {stat(config.name, 'train_accuracy'):>13} | "
-              f"{stat(config.name, 'val_accuracy'):>13} | {stat(config.name, 'test_accuracy'):>13} | "
-              f"{stat(config.name, 'val_loss'):>13} | {seconds:>5.2f}")
+        print(
+            f"{config.name:<15} | {rows[0]['n_train']:>7d} | {epochs:>6.0f} | {stat(config.name, 'train_accuracy'):>13} | "
+            f"{stat(config.name, 'val_accuracy'):>13} | {stat(config.name, 'test_accuracy'):>13} | "
+            f"{stat(config.name, 'val_loss'):>13} | {seconds:>5.2f}"
+        )
     gains = {
         c.name: np.mean([r["val_accuracy"] for rows in runs for r in rows if r["config"] == c.name]) - base_val
         for c in reg.DEFAULT_CONFIGS[1:]

@@ -5,6 +5,7 @@ norm over the time lag, and forward+backward time as a ratio to torch (one threa
 
 Prints three tables. The parity floor (1e-6 relative) is asserted in tests/test_rnn.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,7 +79,9 @@ def speed(steps: int = 50, n: int = 32, i: int = 16, h: int = 64, repeats: int =
 
 def main() -> None:
     print("parity with torch.nn.RNN, float64 (max relative error)")
-    print(f"{'L':>4} {'N':>3} {'I':>3} {'H':>3} {'layers':>6} {'batch_first':>11} {'h0':>5} | {'values':>8} {'gradients':>9}")
+    print(
+        f"{'L':>4} {'N':>3} {'I':>3} {'H':>3} {'layers':>6} {'batch_first':>11} {'h0':>5} | {'values':>8} {'gradients':>9}"
+    )
     for case in CASES:
         values, grads = parity(case)
         steps, n, i, h, layers, bf, with_h0 = case

@@ -6,6 +6,7 @@ exercise checks, the release and grading tools, and the ``nncourse`` command lin
 ``import nncourse`` is light: the first-cell API below is imported on first use, so a numpy-only
 module (``nncourse.checks``, ``nncourse.scratch``) never pays for torch.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

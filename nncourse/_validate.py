@@ -3,6 +3,7 @@
 A learner who passes ``X`` with shape ``(3, 32)`` where ``(32, 3)`` was meant should read exactly that
 in the error, not a numpy broadcasting message three frames deeper.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -87,8 +88,7 @@ def _kind_words(kinds: str) -> str:
 # that names the argument and what was expected.
 
 
-def check_hyper(name: str, value: Any, *, low: float = 0.0, high: float | None = None,
-                high_open: bool = True) -> float:
+def check_hyper(name: str, value: Any, *, low: float = 0.0, high: float | None = None, high_open: bool = True) -> float:
     """``value`` as a finite float with ``low <= value`` (and ``< high``, or ``<= high`` when not
     ``high_open``); ``TypeError`` for a non-number (strings and bools included), ``ValueError`` when
     out of range."""
@@ -152,6 +152,8 @@ def check_float_dtype(dtype: Any) -> np.dtype:
     if dt.kind != "f":
         raise ValueError(f"dtype must be a floating-point dtype (e.g. np.float64), got {dt}")
     return dt
+
+
 def check_int_tuple(name: str, value: Any, n: int, *, minimum: int = 1) -> tuple[int, ...]:
     """``value`` as a tuple of ``n`` ints, each ``>= minimum``; an int is repeated ``n`` times.
 
@@ -159,8 +161,10 @@ def check_int_tuple(name: str, value: Any, n: int, *, minimum: int = 1) -> tuple
     Raises ``ValueError`` naming the argument otherwise.
     """
     items = (value,) * n if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
-    if not isinstance(items, (tuple, list)) or len(items) != n or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in items
+    if (
+        not isinstance(items, (tuple, list))
+        or len(items) != n
+        or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in items)
     ):
         raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
     if any(v < minimum for v in items):

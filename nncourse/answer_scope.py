@@ -10,6 +10,7 @@ How a kernel cell is recognised: IPython compiles each cell under its own file n
 cell's source in ``linecache``. A function defined in a notebook shares the notebook's globals; the
 cells that define an answer function (a name the solution's answer cells define) are answer cells.
 """
+
 from __future__ import annotations
 
 import ast

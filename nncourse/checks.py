@@ -10,6 +10,7 @@ In an exercise notebook::
 A check never raises: a blank exercise notebook runs top to bottom. The same task definitions
 serve the grader, which uses other cases (``Task.grading_cases``) than the public ones.
 """
+
 from __future__ import annotations
 
 import copy
@@ -70,7 +71,12 @@ class Task:
         expected = self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
         if self.verify is not None:
             return self.verify(case, expected, got)
-        if self.outputs and isinstance(expected, tuple) and isinstance(got, (tuple, list)) and len(got) == len(expected):
+        if (
+            self.outputs
+            and isinstance(expected, tuple)
+            and isinstance(got, (tuple, list))
+            and len(got) == len(expected)
+        ):
             for name, e, g in zip(self.outputs, expected, got, strict=False):
                 msg = compare(e, g, rtol=self.rtol, atol=self.atol, what=name)
                 if msg:
@@ -102,7 +108,9 @@ def run_task(task: Task, fn: Callable[..., Any], cases: list[Case]) -> CheckResu
         try:
             got = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
         except NotImplementedError:
-            return CheckResult(task.name, TODO, "not implemented yet (replace the `raise NotImplementedError` with your code)")
+            return CheckResult(
+                task.name, TODO, "not implemented yet (replace the `raise NotImplementedError` with your code)"
+            )
         except Exception as exc:  # noqa: BLE001 - any error in learner code is reported, not raised
             return CheckResult(task.name, FAIL, f"case '{case.label}': your code raised {type(exc).__name__}: {exc}")
         msg = task.check_one(case, got)
@@ -129,7 +137,9 @@ class Exercise:
         for task in self.tasks:
             for name in task.requires:
                 if name not in earlier:
-                    raise ValueError(f"exercise {self.id}: task {task.name!r} requires {name!r}, which is not an earlier task")
+                    raise ValueError(
+                        f"exercise {self.id}: task {task.name!r} requires {name!r}, which is not an earlier task"
+                    )
                 self.task(name).substitutable = True  # the grader substitutes the reference for it too
             earlier.add(task.name)
 
@@ -149,7 +159,9 @@ def get_exercise(exercise_id: str) -> Exercise:
         raise KeyError(f"unknown exercise {exercise_id!r}; known: {sorted(EXERCISES)}")
     exercise = importlib.import_module(EXERCISES[exercise_id]).EXERCISE
     if exercise.id != exercise_id:
-        raise RuntimeError(f"{EXERCISES[exercise_id]} declares EXERCISE_ID {exercise_id!r} but EXERCISE.id {exercise.id!r}")
+        raise RuntimeError(
+            f"{EXERCISES[exercise_id]} declares EXERCISE_ID {exercise_id!r} but EXERCISE.id {exercise.id!r}"
+        )
     return exercise
 
 
@@ -179,7 +191,11 @@ class Checker:
         """Check ``fn`` as the grader will grade it: prerequisites that do not pass are replaced by
         their reference for the check, and everything ``fn`` uses must live in the answer cells."""
         namespace: dict[str, Any] | None = getattr(fn, "__globals__", None)
-        failing = [name for name in task.requires if not self._prerequisite_passes(name, namespace)] if namespace is not None else []
+        failing = (
+            [name for name in task.requires if not self._prerequisite_passes(name, namespace)]
+            if namespace is not None
+            else []
+        )
         if not failing:
             return self._run_graded(task, fn)
         assert namespace is not None  # without a namespace nothing is failing
@@ -193,7 +209,9 @@ class Checker:
                 namespace.pop(name, None)
             namespace.update(saved)
         which = ", ".join(f"`{n}`" for n in failing)
-        result.message += f" (checked with the reference {which} in place of yours, which does not pass yet: fix task {which} first)"
+        result.message += (
+            f" (checked with the reference {which} in place of yours, which does not pass yet: fix task {which} first)"
+        )
         return result
 
     def _run_graded(self, task: Task, fn: Callable[..., Any]) -> CheckResult:
@@ -249,21 +267,30 @@ class Demo:
     def __enter__(self) -> Demo:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
         if exc is None or not isinstance(exc, Exception):
             return False  # no error, or KeyboardInterrupt / SystemExit: let it through
         names = [t.name for t in self.checker.exercise.tasks]
-        raised_in = [f.f_code.co_name for f, _ in traceback.walk_tb(tb)  # the learner's functions, not the references
-                     if f.f_code.co_name in names and f.f_globals.get("__name__") == "__main__"]
+        raised_in = [
+            f.f_code.co_name
+            for f, _ in traceback.walk_tb(tb)  # the learner's functions, not the references
+            if f.f_code.co_name in names and f.f_globals.get("__name__") == "__main__"
+        ]
         culprit = raised_in[-1] if raised_in else None
-        not_passing = [n for n in self.task_names if n not in self.checker.results or not self.checker.results[n].passed]
+        not_passing = [
+            n for n in self.task_names if n not in self.checker.results or not self.checker.results[n].passed
+        ]
         if isinstance(exc, NotImplementedError):
             task = culprit or (not_passing or list(self.task_names) or ["an earlier task"])[0]
             print(f"{TODO} this cell waits for task `{task}` (not implemented yet)")
             return True
         task = culprit or (not_passing or list(self.task_names) or ["an earlier task"])[0]
         text = str(exc).splitlines()[0] if str(exc) else ""
-        print(f"{FAIL} this cell stopped: {type(exc).__name__}: {text[:200]} — fix task `{task}` (its check above says what is wrong)")
+        print(
+            f"{FAIL} this cell stopped: {type(exc).__name__}: {text[:200]} — fix task `{task}` (its check above says what is wrong)"
+        )
         return True
 
 
@@ -272,4 +299,19 @@ def checker(exercise_id: str) -> Checker:
     return Checker(get_exercise(exercise_id))
 
 
-__all__ = ["FAIL", "PASS", "TODO", "Case", "CheckResult", "Checker", "Demo", "Exercise", "Task", "checker", "compare", "get_exercise", "points", "run_task"]
+__all__ = [
+    "FAIL",
+    "PASS",
+    "TODO",
+    "Case",
+    "CheckResult",
+    "Checker",
+    "Demo",
+    "Exercise",
+    "Task",
+    "checker",
+    "compare",
+    "get_exercise",
+    "points",
+    "run_task",
+]

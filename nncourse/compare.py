@@ -1,4 +1,5 @@
 """Compare a learner's result with the reference's and say, in one line, what differs and where."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,7 +44,9 @@ def compare(expected: Any, got: Any, *, rtol: float = 1e-6, atol: float = 1e-8, 
             return f"{what} should be a numpy array of shape {expected.shape}, got {_kind(got)}"
         if got.shape != expected.shape:
             return f"{what}: expected shape {expected.shape}, got {got.shape}"
-        if got.dtype.kind not in "biuf" or (expected.dtype.kind in "biu" and got.dtype.kind == "f" and not np.all(np.mod(got, 1) == 0)):
+        if got.dtype.kind not in "biuf" or (
+            expected.dtype.kind in "biu" and got.dtype.kind == "f" and not np.all(np.mod(got, 1) == 0)
+        ):
             return f"{what}: expected dtype {expected.dtype}, got {got.dtype}"
         e64, g64 = expected.astype(np.float64), got.astype(np.float64)
         if np.isnan(g64).any() and not np.isnan(e64).any():
@@ -83,7 +86,11 @@ def _kind(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} (dtype {value.dtype})"
     shape = getattr(value, "shape", None)
-    return f"{type(value).__name__} of shape {tuple(shape)}" if shape is not None else f"{type(value).__name__} {value!r:.60}"
+    return (
+        f"{type(value).__name__} of shape {tuple(shape)}"
+        if shape is not None
+        else f"{type(value).__name__} {value!r:.60}"
+    )
 
 
 def _pair(expected: Any, got: Any) -> tuple[str, str]:

@@ -1,4 +1,5 @@
 """One device helper for the whole course: use an accelerator when there is one, never require it."""
+
 from __future__ import annotations
 
 import torch

@@ -13,6 +13,7 @@ the median uncertainty over the array, and never less than the rounding floor ``
 counts as agreement. Everywhere else the relative
 error ``|a - n| / (|a| + |n|)`` must stay below ``tol``, so a wrong backward still fails.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -6,6 +6,7 @@ It makes a notebook's stored outputs reproducible on any machine: seeds for ``ra
 torch, one torch thread (the thread count changes float sums), inline PNG figures (SVG embeds a
 date), and short printed numbers.
 """
+
 from __future__ import annotations
 
 import os

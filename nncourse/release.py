@@ -15,6 +15,7 @@ In a code cell of ``solutions/NAME.ipynb`` a solution region is marked like this
 Cells tagged ``solution-only`` are dropped; every output and execution count is cleared; cell ids
 are kept, so the grader can match an exercise cell with its solution cell.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,15 +58,21 @@ def find_regions(nb: NotebookNode, where: str = "notebook") -> list[Region]:
             begin = BEGIN.match(line)
             if begin:
                 if open_at is not None:
-                    raise ReleaseError(f"{where}: cell {index}: '# BEGIN SOLUTION' at line {number + 1} inside the region opened at line {open_at + 1}")
+                    raise ReleaseError(
+                        f"{where}: cell {index}: '# BEGIN SOLUTION' at line {number + 1} inside the region opened at line {open_at + 1}"
+                    )
                 open_at, hint = number, (begin.group("hint") or "")
             elif END.match(line):
                 if open_at is None:
-                    raise ReleaseError(f"{where}: cell {index}: '# END SOLUTION' at line {number + 1} without a '# BEGIN SOLUTION'")
+                    raise ReleaseError(
+                        f"{where}: cell {index}: '# END SOLUTION' at line {number + 1} without a '# BEGIN SOLUTION'"
+                    )
                 regions.append(Region(index, open_at, number, hint))
                 open_at = None
             elif "BEGIN SOLUTION" in line or "END SOLUTION" in line:
-                raise ReleaseError(f"{where}: cell {index}: malformed solution marker at line {number + 1}: {line.strip()!r}")
+                raise ReleaseError(
+                    f"{where}: cell {index}: malformed solution marker at line {number + 1}: {line.strip()!r}"
+                )
         if open_at is not None:
             raise ReleaseError(f"{where}: cell {index}: unclosed '# BEGIN SOLUTION' at line {open_at + 1}")
     return regions
@@ -121,9 +128,13 @@ def learner_work(existing: NotebookNode, released: NotebookNode) -> list[str]:
     if any(c.cell_type == "code" and (c.get("outputs") or c.get("execution_count")) for c in existing.cells):
         signs.append("it has saved outputs (it was run)")
     stubs = {c.get("id"): c.source.count(STUB) for c in released.cells if c.cell_type == "code" and STUB in c.source}
-    answered = [c.get("id") for c in existing.cells if c.get("id") in stubs and c.source.count(STUB) < stubs[c.get("id")]]
+    answered = [
+        c.get("id") for c in existing.cells if c.get("id") in stubs and c.source.count(STUB) < stubs[c.get("id")]
+    ]
     if answered:
-        signs.append(f"{len(answered)} answer cell{'s' if len(answered) > 1 else ''} hold{'' if len(answered) > 1 else 's'} code in place of the stub")
+        signs.append(
+            f"{len(answered)} answer cell{'s' if len(answered) > 1 else ''} hold{'' if len(answered) > 1 else 's'} code in place of the stub"
+        )
     return signs
 
 
@@ -155,14 +166,17 @@ def release(solutions: Path, exercises: Path, check: bool = False, force: bool =
         for path, text in rendered.items():
             if path.exists() and path.read_text(encoding="utf-8") != text:
                 try:
-                    signs = learner_work(nbformat.read(path, as_version=NB_VERSION), nbformat.reads(text, as_version=NB_VERSION))
+                    signs = learner_work(
+                        nbformat.read(path, as_version=NB_VERSION), nbformat.reads(text, as_version=NB_VERSION)
+                    )
                 except Exception:  # noqa: BLE001 - an unreadable file is someone's file too
                     signs = ["it is not a notebook release can read"]
                 if signs:
                     refused.append(f"{path}: {'; '.join(signs)}")
         if refused:
             raise ReleaseError(
-                "these exercise files hold work that release would overwrite:\n  " + "\n  ".join(refused)
+                "these exercise files hold work that release would overwrite:\n  "
+                + "\n  ".join(refused)
                 + "\nLearners: work in workspace/ (`nncourse workspace`), never in exercises/. Authors: pass --force to overwrite."
             )
     Path(exercises).mkdir(parents=True, exist_ok=True)

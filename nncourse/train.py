@@ -10,6 +10,7 @@ clipped to a total norm before each step (``clip_grad_norm=1.0``).
 Progress is shown with ``tqdm.auto`` (a widget in JupyterLab, whose stored form is stable), never
 printed as text, so notebook outputs stay comparable.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,7 +31,9 @@ Metric = Callable[[torch.Tensor, torch.Tensor], float]
 def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
     """Fraction of rows whose arg-max matches the label. ``outputs: (N, C)`` logits, ``targets: (N,)``."""
     if outputs.ndim != 2 or targets.ndim != 1 or outputs.shape[0] != targets.shape[0]:
-        raise ValueError(f"outputs must have shape (N, C) and targets (N,), got {tuple(outputs.shape)} and {tuple(targets.shape)}")
+        raise ValueError(
+            f"outputs must have shape (N, C) and targets (N,), got {tuple(outputs.shape)} and {tuple(targets.shape)}"
+        )
     return float((outputs.argmax(dim=1) == targets).float().mean())
 
 
@@ -74,7 +77,11 @@ class TrainingDiverged(RuntimeError):
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, loader: Iterable, loss_fn: Callable, metrics: dict[str, Metric] | None = None, device: torch.device | str = "cpu"
+    model: nn.Module,
+    loader: Iterable,
+    loss_fn: Callable,
+    metrics: dict[str, Metric] | None = None,
+    device: torch.device | str = "cpu",
 ) -> dict[str, float]:
     """Mean loss and the given metrics over ``loader``, with the model in eval mode (no dropout)."""
     _check_fit_args(model, loss_fn, None, metrics, None)

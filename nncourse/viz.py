@@ -3,6 +3,7 @@
 Each function draws on a given ``ax`` (or a new figure) and returns the axes, so notebooks can
 compose them; none calls ``plt.show()``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +29,9 @@ def _class_colours(n_classes: int) -> dict:
     return {"cmap": "coolwarm" if n_classes <= 2 else "viridis", "vmin": -0.5, "vmax": max(n_classes, 2) - 0.5}
 
 
-def plot_data(X: np.ndarray, y: np.ndarray, ax: Axes | None = None, title: str | None = None, n_classes: int | None = None) -> Axes:
+def plot_data(
+    X: np.ndarray, y: np.ndarray, ax: Axes | None = None, title: str | None = None, n_classes: int | None = None
+) -> Axes:
     """Scatter a 2-D data set ``X: (N, 2)`` coloured by label ``y: (N,)`` (classes ``0 .. n_classes-1``)."""
     dims = check_array("X", X, ("N", 2))
     check_array("y", y, ("N",), dims=dims)
@@ -43,7 +46,13 @@ def plot_data(X: np.ndarray, y: np.ndarray, ax: Axes | None = None, title: str |
 
 
 def plot_decision_boundary(
-    predict: Predictor, X: np.ndarray, y: np.ndarray, ax: Axes | None = None, title: str | None = None, resolution: int = 200, margin: float = 0.5
+    predict: Predictor,
+    X: np.ndarray,
+    y: np.ndarray,
+    ax: Axes | None = None,
+    title: str | None = None,
+    resolution: int = 200,
+    margin: float = 0.5,
 ) -> Axes:
     """Shade the plane by the class ``predict`` assigns, then scatter the data on top.
 
@@ -63,11 +72,18 @@ def plot_decision_boundary(
     if labels.shape != (len(grid),):
         raise ValueError(f"predict must return shape ({len(grid)},) or ({len(grid)}, C), got {out.shape}")
     n_classes = max(int(max(labels.max(), np.max(y))) + 1, 2)
-    ax.contourf(gx, gy, labels.reshape(gx.shape), levels=np.arange(n_classes + 1) - 0.5, alpha=0.3, **_class_colours(n_classes))
+    ax.contourf(
+        gx, gy, labels.reshape(gx.shape), levels=np.arange(n_classes + 1) - 0.5, alpha=0.3, **_class_colours(n_classes)
+    )
     return plot_data(X, y, ax=ax, title=title, n_classes=n_classes)
 
 
-def plot_history(history: Mapping[str, Sequence[float]] | object, keys: Sequence[str] | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
+def plot_history(
+    history: Mapping[str, Sequence[float]] | object,
+    keys: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """Plot per-epoch curves; ``history`` is a ``train.History`` or a dict of lists."""
     records = getattr(history, "records", history)
     if not isinstance(records, Mapping) or not records:

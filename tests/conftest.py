@@ -1,4 +1,5 @@
 """Shared fixtures: the course root and the notebook folders."""
+
 from __future__ import annotations
 
 import socket

@@ -1,4 +1,5 @@
 """Depth vs width (chapter 08): exact hand-built networks, piece counting, a trained fit, bad input."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -60,7 +61,9 @@ def test_interpolating_net_passes_through_the_knots_and_is_linear_between():
     assert np.abs(A.evaluate_1d(net, knots) - values).max() < 1e-12
     x = np.linspace(-1, 1, 1001)
     assert np.abs(A.evaluate_1d(net, x) - np.interp(x, knots, values)).max() < 1e-12
-    assert len(A.kinks_of_shallow_net(net)) == 4  # the knots inside (-1, 1); the flat piece 0.2..0.5 still kinks at both ends
+    assert (
+        len(A.kinks_of_shallow_net(net)) == 4
+    )  # the knots inside (-1, 1); the flat piece 0.2..0.5 still kinks at both ends
 
 
 def test_make_mlp_shapes_and_parameter_count():
@@ -99,7 +102,10 @@ def test_sweep_and_params_to_reach():
         (lambda: A.sawtooth(np.zeros((4, 1)), 2), r"x must have shape \(N,\), got shape \(4, 1\)"),
         (lambda: A.sawtooth(np.zeros(4), -1), "k must be a non-negative int"),
         (lambda: A.construct_sawtooth_net(0), "k must be >= 1"),
-        (lambda: A.fit_regressor(A.make_relu_net_1d(4, 1), np.zeros(5), np.zeros(6)), r"y must have shape \(N,\) \(with N=5\)"),
+        (
+            lambda: A.fit_regressor(A.make_relu_net_1d(4, 1), np.zeros(5), np.zeros(6)),
+            r"y must have shape \(N,\) \(with N=5\)",
+        ),
         (lambda: A.fit_regressor(A.make_relu_net_1d(4, 1), np.zeros((5, 1)), np.zeros(5)), r"x must have shape \(N,\)"),
         (lambda: A.interpolating_net(np.array([0.0, 0.5, 0.4]), np.zeros(3)), "strictly increasing"),
         (lambda: A.interpolating_net(np.array([0.0, 1.0]), np.zeros(3)), r"values must have shape \(M,\)"),

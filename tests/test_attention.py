@@ -1,4 +1,5 @@
 """Scratch attention (SDPA kernel, MultiheadAttention, positional encodings) against torch in float64."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -69,8 +70,9 @@ def test_sdpa_matches_torch(case):
     q, k, v = (rng.standard_normal((*batch, n, d)) for n, d in [(lq, e), (s, e), (s, ev)])
     mask, causal = _masks(kind, lq, s, rng)
     qt, kt, vt = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
-    out_t = TF.scaled_dot_product_attention(qt, kt, vt, attn_mask=None if mask is None else torch.tensor(mask),
-                                            is_causal=causal)
+    out_t = TF.scaled_dot_product_attention(
+        qt, kt, vt, attn_mask=None if mask is None else torch.tensor(mask), is_causal=causal
+    )
     out, cache = sdpa_forward(q, k, v, attn_mask=mask, is_causal=causal)
     close(out, out_t, "out")
     g = rng.standard_normal(out.shape)
@@ -102,8 +104,12 @@ def test_sdpa_scale_broadcast_and_fixed_dropout_mask_match_torch():
 def test_sdpa_passes_finite_differences(kind):
     rng = np.random.default_rng(2)
     q, k, v = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 5, 3)), rng.standard_normal((2, 5, 2))
-    kw = {"none": {}, "causal": {"is_causal": True}, "float": {"attn_mask": rng.standard_normal((4, 5))},
-          "dropout": {"dropout_mask": rng.random((2, 4, 5)) > 0.5, "dropout_p": 0.5}}[kind]
+    kw = {
+        "none": {},
+        "causal": {"is_causal": True},
+        "float": {"attn_mask": rng.standard_normal((4, 5))},
+        "dropout": {"dropout_mask": rng.random((2, 4, 5)) > 0.5, "dropout_p": 0.5},
+    }[kind]
     g = rng.standard_normal((2, 4, 2))
     _out, cache = sdpa_forward(q, k, v, **kw)
     grads = sdpa_backward(g, cache)
@@ -176,8 +182,10 @@ def test_mha_matches_torch(case):
         q = x
         q_t, k_t, v_t = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
     attn_mask, pad = _mha_masks(kind, n, h, lq, s, rng)
-    kw_t = {"attn_mask": None if attn_mask is None else torch.tensor(attn_mask),
-            "key_padding_mask": None if pad is None else torch.tensor(pad)}
+    kw_t = {
+        "attn_mask": None if attn_mask is None else torch.tensor(attn_mask),
+        "key_padding_mask": None if pad is None else torch.tensor(pad),
+    }
     out_t, w_t = theirs(q_t, k_t, v_t, **kw_t)
     (out, w), cache = ours.forward(q, k, v, attn_mask=attn_mask, key_padding_mask=pad)
     close(out, out_t, "attn_output")

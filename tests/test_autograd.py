@@ -1,4 +1,5 @@
 """Chapter 04 autograd engine: gradients checked against torch.autograd in float64."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -340,10 +341,10 @@ def test_trace_lists_nodes_inputs_first() -> None:
     assert "shape=(4, 3)" in format_graph(t.sum())
 
 
-
 # ---------------------------------------------------------------------------- numerics at the edges
-def _tensor_vs_torch(fn_ours: Callable, fn_torch: Callable, x: np.ndarray, rtol: float = 1e-14,
-                     atol: float = 0.0) -> tuple:
+def _tensor_vs_torch(
+    fn_ours: Callable, fn_torch: Callable, x: np.ndarray, rtol: float = 1e-14, atol: float = 0.0
+) -> tuple:
     ours = Tensor(x, requires_grad=True)
     out = fn_ours(ours)
     out.sum().backward()
@@ -488,7 +489,11 @@ def test_bad_arguments_name_the_argument(make: Callable, exc: type, match: str) 
         (lambda: Tensor([1.0], requires_grad="yes"), TypeError, "requires_grad"),
         (lambda: Tensor(Tensor([1.0])), TypeError, "got a Tensor"),
         (lambda: cross_entropy(np.zeros((2, 3)), np.array([0, 1])), TypeError, "logits must be a Tensor"),
-        (lambda: cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 3])), ValueError, r"target must hold class indices in \[0, 3\)"),
+        (
+            lambda: cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 3])),
+            ValueError,
+            r"target must hold class indices in \[0, 3\)",
+        ),
     ],
 )
 def test_bad_values_and_tensors_name_the_argument(make: Callable, exc: type, match: str) -> None:

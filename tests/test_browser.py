@@ -5,6 +5,7 @@ folder with a small notebook it writes itself, drives Debian's Chromium with Pla
 a screenshot to ``test-artifacts/browser/``. The repository's notebooks are never opened or written.
 It is skipped, with the reason, when Chromium, Playwright or the project's ``.venv`` is missing.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 JUPYTER = ROOT / ".venv" / "bin" / "jupyter"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 NOTEBOOK = "widget_check.ipynb"
 
 try:
@@ -61,19 +68,34 @@ def _start_lab(tmp_path: Path) -> tuple[subprocess.Popen, str, str]:
     course.mkdir()
     _write_notebook(course)
     port, token = free_port(), secrets.token_hex(16)
-    args = [str(JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-            f"--ServerApp.token={token}", f"--ServerApp.root_dir={course}", "--LabApp.expose_app_in_browser=True"]
+    args = [
+        str(JUPYTER),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={course}",
+        "--LabApp.expose_app_in_browser=True",
+    ]
     if os.geteuid() == 0:
         args.append("--allow-root")
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
     env.pop("MPLBACKEND", None)
     log = open(tmp_path / "lab.log", "wb")
     proc = subprocess.Popen(args, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"jupyter lab exited with {proc.returncode}: {(tmp_path / 'lab.log').read_text()[-2000:]}"
+        assert proc.poll() is None, (
+            f"jupyter lab exited with {proc.returncode}: {(tmp_path / 'lab.log').read_text()[-2000:]}"
+        )
         try:
             with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):  # loopback: our own server
                 return proc, base, token
@@ -123,7 +145,8 @@ def test_widgets_respond_in_jupyterlab(tmp_path: Path):
                 explorer.locator(".widget-dropdown select").select_option("tanh")  # the dropdown
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.widget-label')].some(e => e.textContent.startsWith('tanh: max'))",
-                    timeout=30_000)
+                    timeout=30_000,
+                )
                 assert label.inner_text().startswith("tanh: max |f'(x)| = 1 on [-6, 6]")
 
                 handle = explorer.locator(".noUi-handle").first  # lower end of the range slider, by keyboard
@@ -132,7 +155,8 @@ def test_widgets_respond_in_jupyterlab(tmp_path: Path):
                 handle.press("ArrowRight")
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.widget-label')].some(e => e.textContent.includes('on [-5, 6]'))",
-                    timeout=30_000)
+                    timeout=30_000,
+                )
                 text = label.inner_text()
                 assert text.startswith("tanh: max |f'(x)| = 1 on [-5, 6]"), text
                 page.wait_for_function(KERNEL_IDLE, timeout=30_000, polling=250)
@@ -145,7 +169,8 @@ def test_widgets_respond_in_jupyterlab(tmp_path: Path):
                 playground.locator("button", has_text="Train 100 steps").click()
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.widget-label')].some(e => e.textContent.startsWith('step 100 |'))",
-                    timeout=60_000)
+                    timeout=60_000,
+                )
                 text = status.inner_text()
                 assert " | train accuracy " in text, text
                 accuracy = float(text.split(" | train accuracy ")[1].split()[0])

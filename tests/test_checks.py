@@ -1,4 +1,5 @@
 """The checker's messages are what a learner acts on: test them word for word."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +13,11 @@ from nncourse.checks import FAIL, PASS, TODO, Case, Task, checker, compare, run_
     "expected, got, message",
     [
         (np.zeros((32, 10)), np.zeros((10, 32)), "result: expected shape (32, 10), got (10, 32)"),
-        (np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 3.5]), "result differs at index (1,): expected 2, got 2.5 (2 of 3 entries differ)"),
+        (
+            np.array([1.0, 2.0, 3.0]),
+            np.array([1.0, 2.5, 3.5]),
+            "result differs at index (1,): expected 2, got 2.5 (2 of 3 entries differ)",
+        ),
         (np.ones((2, 2)), np.array([[1.0, 1.0], [1.0, np.nan]]), "result contains NaN, first at index (1, 1)"),
         (np.ones(3), [1.0, 1.0, 1.0], "result should be a numpy array of shape (3,), got list [1.0, 1.0, 1.0]"),
         (np.ones(2), np.array(["a", "b"]), "result: expected dtype float64, got <U1"),
@@ -21,7 +26,11 @@ from nncourse.checks import FAIL, PASS, TODO, Case, Task, checker, compare, run_
         (3, 3.5, "result should be an int, got float 3.5"),
         (True, 1, "result should be True or False, got int 1"),
         ({"W": np.ones(2), "b": 0.0}, {"W": np.ones(2)}, "result should have keys ['W', 'b'], got ['W']"),
-        ({"W": np.ones(2)}, {"W": np.array([1.0, 3.0])}, "result['W'] differs at index (1,): expected 1, got 3 (1 of 2 entries differ)"),
+        (
+            {"W": np.ones(2)},
+            {"W": np.array([1.0, 3.0])},
+            "result['W'] differs at index (1,): expected 1, got 3 (1 of 2 entries differ)",
+        ),
         (0.5, "0.5", "result should be a number, got str '0.5'"),
     ],
 )
@@ -37,7 +46,13 @@ def test_compare_accepts_equal_values_within_tolerance_and_tensors():
 
 
 def _task(**kw) -> Task:
-    return Task("square", lambda x: x**2, lambda: [Case("three", (np.arange(3.0),))], lambda: [Case("four", (np.arange(4.0),))], **kw)
+    return Task(
+        "square",
+        lambda x: x**2,
+        lambda: [Case("three", (np.arange(3.0),))],
+        lambda: [Case("four", (np.arange(4.0),))],
+        **kw,
+    )
 
 
 def test_run_task_verdicts():
@@ -83,13 +98,20 @@ def test_unknown_exercise_is_a_clear_error():
 @pytest.mark.parametrize(
     "expected, got, message",
     [
-        (np.array(2.0), np.float64(2.0),
-         "result should be a 0-d numpy array (shape ()), got a number, numpy float64 2.0: np.asarray turns a number into one"),
+        (
+            np.array(2.0),
+            np.float64(2.0),
+            "result should be a 0-d numpy array (shape ()), got a number, numpy float64 2.0: np.asarray turns a number into one",
+        ),
         (np.array(2.0), np.array(3.0), "result: expected 2, got 3"),
         (1.5, np.array([1.5, 2.0]), "result should be a number, got array of shape (2,) (dtype float64)"),
         (np.ones(3), np.float64(1.0), "result should be a numpy array of shape (3,), got numpy float64 1.0"),
         (1234567.0, 1234569.0, "result: expected 1234567, got 1234569"),  # digits until the two differ
-        (np.array([100.0]), np.array([100.0002]), "result differs at index (0,): expected 100, got 100.0002 (1 of 1 entries differ)"),
+        (
+            np.array([100.0]),
+            np.array([100.0002]),
+            "result differs at index (0,): expected 100, got 100.0002 (1 of 1 entries differ)",
+        ),
     ],
 )
 def test_messages_never_contradict_themselves_and_show_the_difference(expected, got, message):

@@ -1,5 +1,6 @@
 """Chapter 10: image data (determinism, shapes, no side effects), the reference CNN, the chapter's
 transforms, and accuracy floors on small, fast settings."""
+
 from __future__ import annotations
 
 import random
@@ -66,8 +67,13 @@ def test_shapes_are_seeded_balanced_and_sized():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"n": 0}, "n must be a positive int"), ({"min_size": 9, "max_size": 5}, "min_size <= max_size"),
-     ({"max_size": 20}, "max_size <= image_size"), ({"noise": -1.0}, "noise must be >= 0"), ({"val_size": 0.9}, "val_size")],
+    [
+        ({"n": 0}, "n must be a positive int"),
+        ({"min_size": 9, "max_size": 5}, "min_size <= max_size"),
+        ({"max_size": 20}, "max_size <= image_size"),
+        ({"noise": -1.0}, "noise must be >= 0"),
+        ({"val_size": 0.9}, "val_size"),
+    ],
 )
 def test_shapes_reject_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -118,7 +124,11 @@ def test_convnet_shapes_and_parameter_counts_in_1d_and_2d():
     assert one_d(torch.zeros(3, 1, 40)).shape == (3, 10)
     assert count_parameters(one_d) == 8 * (5 + 1) + 16 * (8 * 5 + 1) + (16 * 10 * 10 + 10)
     maps = feature_maps(model, torch.zeros(2, 1, 8, 8))
-    assert [(n, tuple(m.shape)) for n, m in maps] == [("input", (2, 1, 8, 8)), ("block 1", (2, 32, 8, 8)), ("block 2", (2, 32, 4, 4))]
+    assert [(n, tuple(m.shape)) for n, m in maps] == [
+        ("input", (2, 1, 8, 8)),
+        ("block 1", (2, 32, 8, 8)),
+        ("block 2", (2, 32, 4, 4)),
+    ]
     assert model.training  # feature_maps restores the mode
 
 
@@ -154,7 +164,11 @@ def test_random_shift_moves_whole_images_in_training_only():
     assert torch.equal(layer(x), x)
     signal = torch.arange(1.0, 11.0).repeat(16, 1, 1)  # (16, 1, 10)
     shifted = RandomShift(1)(signal)
-    candidates = [torch.cat([torch.zeros(1, 1), signal[0, :, :-1]], dim=1), signal[0], torch.cat([signal[0, :, 1:], torch.zeros(1, 1)], dim=1)]
+    candidates = [
+        torch.cat([torch.zeros(1, 1), signal[0, :, :-1]], dim=1),
+        signal[0],
+        torch.cat([signal[0, :, 1:], torch.zeros(1, 1)], dim=1),
+    ]
     assert shifted.shape == signal.shape
     assert all(any(torch.equal(row, c) for c in candidates) for row in shifted)  # each signal moved by -1, 0 or +1
 
@@ -198,7 +212,9 @@ def test_permute_pixels_is_one_fixed_reordering_and_invertible():
         permute_pixels(X, np.arange(15))
     split = make_shapes(n=100, seed=0)
     shuffled = permute_split(split, fixed_permutation(256))
-    np.testing.assert_array_equal(np.sort(shuffled.X_test.reshape(20, -1), axis=1), np.sort(split.X_test.reshape(20, -1), axis=1))
+    np.testing.assert_array_equal(
+        np.sort(shuffled.X_test.reshape(20, -1), axis=1), np.sort(split.X_test.reshape(20, -1), axis=1)
+    )
 
 
 # ---------------------------------------------------------------------------------------- accuracy floors

@@ -5,6 +5,7 @@ dilation, batch 1 and several channels; the explicit loops equal the vectorised 
 differences confirm every backward. Layers: torch's parameter names, shapes and init bounds, loaded
 from a torch module's state, and the errors a learner will meet.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,9 @@ from nncourse.scratch.pool import AvgPool2d, MaxPool2d
 
 def close(ours: np.ndarray | None, theirs: torch.Tensor, what: str) -> None:
     expected = theirs.detach().numpy()
-    assert ours is not None and ours.shape == expected.shape, f"{what}: shape {getattr(ours, 'shape', None)} vs {expected.shape}"
+    assert ours is not None and ours.shape == expected.shape, (
+        f"{what}: shape {getattr(ours, 'shape', None)} vs {expected.shape}"
+    )
     np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-12, err_msg=what)
 
 
@@ -65,8 +68,14 @@ def test_conv2d_matches_torch_in_values_and_gradients(case: tuple, bias: bool) -
     else:
         assert dbias is None
     # the explicit loops compute the same numbers
-    np.testing.assert_allclose(conv.conv2d_forward_loops(x, weight, b, stride=s, padding=p, dilation=d), out, rtol=1e-12, atol=1e-12)
-    for ours, loops in zip((dx, dweight, dbias), conv.conv2d_backward_loops(dout, x, weight, has_bias=bias, stride=s, padding=p, dilation=d), strict=True):
+    np.testing.assert_allclose(
+        conv.conv2d_forward_loops(x, weight, b, stride=s, padding=p, dilation=d), out, rtol=1e-12, atol=1e-12
+    )
+    for ours, loops in zip(
+        (dx, dweight, dbias),
+        conv.conv2d_backward_loops(dout, x, weight, has_bias=bias, stride=s, padding=p, dilation=d),
+        strict=True,
+    ):
         if ours is not None:
             np.testing.assert_allclose(loops, ours, rtol=1e-12, atol=1e-12)
 
@@ -75,14 +84,20 @@ def test_conv2d_matches_torch_in_values_and_gradients(case: tuple, bias: bool) -
 def test_conv1d_matches_torch_in_values_and_gradients(case: tuple) -> None:
     n, c_in, c_out, length, k, s, p, d = case
     rng = np.random.default_rng(1)
-    x, weight, b = rng.standard_normal((n, c_in, length)), rng.standard_normal((c_out, c_in, k)), rng.standard_normal(c_out)
+    x, weight, b = (
+        rng.standard_normal((n, c_in, length)),
+        rng.standard_normal((c_out, c_in, k)),
+        rng.standard_normal(c_out),
+    )
     out, cache = conv.conv1d_forward(x, weight, b, stride=s, padding=p, dilation=d)
     xt, wt, bt = tensors(x, weight, b)
     out_t = F.conv1d(xt, wt, bt, stride=s, padding=p, dilation=d)
     close(out, out_t, "output")
     dout = rng.standard_normal(out.shape)
     out_t.backward(torch.tensor(dout))
-    for ours, theirs, name in zip(conv.conv1d_backward(dout, cache), (xt, wt, bt), ("dx", "dweight", "dbias"), strict=True):
+    for ours, theirs, name in zip(
+        conv.conv1d_backward(dout, cache), (xt, wt, bt), ("dx", "dweight", "dbias"), strict=True
+    ):
         close(ours, theirs.grad, name)
 
 
@@ -120,7 +135,10 @@ def test_avg_pool2d_matches_torch(settings: tuple, count_include_pad: bool) -> N
 
 LAYERS = {
     "Conv2d": (lambda: Conv2d(3, 2, 3, stride=2, padding=1, dilation=1, rng=0), (2, 3, 7, 6)),
-    "Conv2d dilated, no bias": (lambda: Conv2d(2, 3, (2, 3), padding=(1, 0), dilation=2, bias=False, rng=1), (1, 2, 6, 7)),
+    "Conv2d dilated, no bias": (
+        lambda: Conv2d(2, 3, (2, 3), padding=(1, 0), dilation=2, bias=False, rng=1),
+        (1, 2, 6, 7),
+    ),
     "Conv1d": (lambda: Conv1d(2, 3, 3, stride=2, padding=2, dilation=2, rng=2), (2, 2, 9)),
     "MaxPool2d": (lambda: MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
     "AvgPool2d": (lambda: AvgPool2d(2, stride=1, padding=1, count_include_pad=False), (1, 2, 5, 4)),
@@ -136,12 +154,18 @@ def test_backward_agrees_with_finite_differences(name: str) -> None:
         assert result.ok, f"{name} d/d{what}: {result}"
 
 
-@pytest.mark.parametrize("ours,theirs,shape", [
-    (lambda: Conv2d(3, 4, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2)),
-     lambda: nn.Conv2d(3, 4, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2)), (2, 3, 9, 11)),
-    (lambda: Conv2d(2, 2, 3, bias=False), lambda: nn.Conv2d(2, 2, 3, bias=False), (1, 2, 5, 5)),
-    (lambda: Conv1d(3, 5, 4, stride=3, padding=1), lambda: nn.Conv1d(3, 5, 4, stride=3, padding=1), (2, 3, 17)),
-])
+@pytest.mark.parametrize(
+    "ours,theirs,shape",
+    [
+        (
+            lambda: Conv2d(3, 4, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2)),
+            lambda: nn.Conv2d(3, 4, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2)),
+            (2, 3, 9, 11),
+        ),
+        (lambda: Conv2d(2, 2, 3, bias=False), lambda: nn.Conv2d(2, 2, 3, bias=False), (1, 2, 5, 5)),
+        (lambda: Conv1d(3, 5, 4, stride=3, padding=1), lambda: nn.Conv1d(3, 5, 4, stride=3, padding=1), (2, 3, 17)),
+    ],
+)
 def test_layers_load_the_torch_twin_and_match_it(ours, theirs, shape) -> None:
     torch.manual_seed(0)
     layer, module = ours(), theirs().double()
@@ -163,9 +187,12 @@ def test_layers_load_the_torch_twin_and_match_it(ours, theirs, shape) -> None:
 def test_layers_take_unbatched_input_like_torch() -> None:
     rng = np.random.default_rng(12)
     torch.manual_seed(0)
-    for layer, module, shape in ((Conv2d(3, 2, 3, padding=1), nn.Conv2d(3, 2, 3, padding=1), (3, 6, 5)),
-                                 (Conv1d(2, 4, 3), nn.Conv1d(2, 4, 3), (2, 9)),
-                                 (MaxPool2d(2), nn.MaxPool2d(2), (3, 6, 5)), (AvgPool2d(3, 1, 1), nn.AvgPool2d(3, 1, 1), (2, 5, 5))):
+    for layer, module, shape in (
+        (Conv2d(3, 2, 3, padding=1), nn.Conv2d(3, 2, 3, padding=1), (3, 6, 5)),
+        (Conv1d(2, 4, 3), nn.Conv1d(2, 4, 3), (2, 9)),
+        (MaxPool2d(2), nn.MaxPool2d(2), (3, 6, 5)),
+        (AvgPool2d(3, 1, 1), nn.AvgPool2d(3, 1, 1), (2, 5, 5)),
+    ):
         if layer.params:
             layer.load_torch(module.double())
         x = rng.standard_normal(shape)
@@ -232,11 +259,16 @@ def test_output_size_formula() -> None:
 def test_bad_input_gets_a_value_error_with_the_computed_sizes() -> None:
     rng = np.random.default_rng(11)
     w = rng.standard_normal((2, 3, 5, 5))
-    with pytest.raises(ValueError, match=r"kernel extent 5 .* larger than the padded input 4 \(input 2 \+ 2 \* padding 1\)"):
+    with pytest.raises(
+        ValueError, match=r"kernel extent 5 .* larger than the padded input 4 \(input 2 \+ 2 \* padding 1\)"
+    ):
         conv.conv2d_forward(rng.standard_normal((1, 3, 2, 2)), w, padding=1)
     with pytest.raises(ValueError, match=r"kernel extent 9 \(kernel 5, dilation 2\) is larger than the padded input 8"):
         conv.conv1d_forward(rng.standard_normal((1, 3, 8)), rng.standard_normal((2, 3, 5)), dilation=2)
-    with pytest.raises(ValueError, match=r"channels last \(NHWC\)\? Expected \(N, C_in, H, W\) with C_in=3 .* x.transpose\(0, 3, 1, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"channels last \(NHWC\)\? Expected \(N, C_in, H, W\) with C_in=3 .* x.transpose\(0, 3, 1, 2\)",
+    ):
         conv.conv2d_forward(rng.standard_normal((4, 8, 8, 3)), w)
     with pytest.raises(ValueError, match=r"x has 4 channels in dim 1 but weight expects C_in=3"):
         conv.conv2d_forward(rng.standard_normal((1, 4, 8, 8)), w)

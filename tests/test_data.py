@@ -1,4 +1,5 @@
 """Offline data: shapes, dtypes, determinism, and seeded splits without leakage."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -99,7 +100,6 @@ def test_loaders_are_seeded_and_check_shapes():
     assert xb.dtype == torch.float32 and yb.dtype == torch.int64 and xb.shape == (4, 4)
     with pytest.raises(ValueError, match=r"y must have shape \(N,\)"):
         make_loader(split.X_train, split.y_train[:-1])
-
 
 
 def test_loaders_keep_integer_token_ids():

@@ -1,6 +1,7 @@
 """Exercise 04 (autograd): the plain-data references agree with torch.autograd, the order checker
 accepts every valid order and names what is wrong with an invalid one, typical mistakes get a ✗
 with an actionable hint, and bad inputs raise ``ValueError``."""
+
 from __future__ import annotations
 
 import math
@@ -15,9 +16,17 @@ from nncourse.exercises.ex04_autograd import REUSE_HINT, _verify_order
 
 EXERCISE = get_exercise("04_autograd")
 TORCH_OPS = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b, "neg": lambda a, b: -a, "exp": lambda a, b: a.exp(), "log": lambda a, b: a.log(),
-    "tanh": lambda a, b: a.tanh(), "sigmoid": lambda a, b: a.sigmoid(), "relu": lambda a, b: a.relu(),
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+    "neg": lambda a, b: -a,
+    "exp": lambda a, b: a.exp(),
+    "log": lambda a, b: a.log(),
+    "tanh": lambda a, b: a.tanh(),
+    "sigmoid": lambda a, b: a.sigmoid(),
+    "relu": lambda a, b: a.relu(),
 }
 
 
@@ -42,8 +51,18 @@ def test_local_grads_at_the_relu_kink_is_zero_and_unknown_ops_are_refused() -> N
         ref.local_grads("cube", 1.0)
 
 
-@pytest.mark.parametrize("grad_shape, shape", [((4, 3), (3,)), ((4, 3), (4, 1)), ((2, 4, 3), (4, 1)), ((2, 3), ()),
-                                               ((3, 4, 2), (3, 1, 2)), ((2, 3, 4), (1,)), ((3, 5), (3, 5))])
+@pytest.mark.parametrize(
+    "grad_shape, shape",
+    [
+        ((4, 3), (3,)),
+        ((4, 3), (4, 1)),
+        ((2, 4, 3), (4, 1)),
+        ((2, 3), ()),
+        ((3, 4, 2), (3, 1, 2)),
+        ((2, 3, 4), (1,)),
+        ((3, 5), (3, 5)),
+    ],
+)
 def test_unbroadcast_matches_torch(grad_shape: tuple, shape: tuple) -> None:
     rng = np.random.default_rng(0)
     grad = rng.normal(size=grad_shape)
@@ -63,9 +82,12 @@ def test_unbroadcast_refuses_a_shape_that_does_not_broadcast() -> None:
 
 def test_backprop_matches_torch_on_a_graph_that_reuses_nodes() -> None:
     graph = {
-        "ab": {"op": "mul", "inputs": ["a", "b"]}, "t": {"op": "tanh", "inputs": ["ab"]},
-        "u": {"op": "add", "inputs": ["t", "a"]}, "v": {"op": "mul", "inputs": ["u", "u"]},
-        "w": {"op": "div", "inputs": ["v", "b"]}, "out": {"op": "sub", "inputs": ["w", "t"]},
+        "ab": {"op": "mul", "inputs": ["a", "b"]},
+        "t": {"op": "tanh", "inputs": ["ab"]},
+        "u": {"op": "add", "inputs": ["t", "a"]},
+        "v": {"op": "mul", "inputs": ["u", "u"]},
+        "w": {"op": "div", "inputs": ["v", "b"]},
+        "out": {"op": "sub", "inputs": ["w", "t"]},
     }
     values = {"a": 0.9, "b": -1.4, "unused": 2.0}
     got = ref.backprop(graph, values, "out")
@@ -98,13 +120,16 @@ def test_verify_order_accepts_every_valid_order(order: list[str]) -> None:
     assert _verify_order(DIAMOND, expected, order) is None
 
 
-@pytest.mark.parametrize("order, message", [
-    (["b", "a", "k", "c", "d"], "node 'b' (position 0) comes before its input 'a' (position 1)"),
-    (["a", "a", "b", "k", "c", "d"], "node 'a' is listed twice"),
-    (["a", "b", "c", "d"], "missing nodes ['k']"),
-    (["a", "b", "k", "c", "d", "zz"], "nodes ['zz'] are not reachable"),
-    ("abkcd", "expected a list of node names"),
-])
+@pytest.mark.parametrize(
+    "order, message",
+    [
+        (["b", "a", "k", "c", "d"], "node 'b' (position 0) comes before its input 'a' (position 1)"),
+        (["a", "a", "b", "k", "c", "d"], "node 'a' is listed twice"),
+        (["a", "b", "c", "d"], "missing nodes ['k']"),
+        (["a", "b", "k", "c", "d", "zz"], "nodes ['zz'] are not reachable"),
+        ("abkcd", "expected a list of node names"),
+    ],
+)
 def test_verify_order_names_what_is_wrong(order, message: str) -> None:
     expected = ref.topological_order(*DIAMOND.args)
     assert message in _verify_order(DIAMOND, expected, order)
@@ -137,7 +162,9 @@ def test_overwriting_gradients_fails_with_the_reuse_hint() -> None:
 def test_unbroadcast_without_keepdims_or_leading_axes_fails_with_a_hint() -> None:
     task = EXERCISE.task("unbroadcast")
     only_leading = run_task(task, lambda g, s: g.sum(axis=tuple(range(g.ndim - len(s)))), task.public_cases())
-    assert "column (4, 1) stretched over a size-1 axis" in only_leading.message and "keepdims=True" in only_leading.message
+    assert (
+        "column (4, 1) stretched over a size-1 axis" in only_leading.message and "keepdims=True" in only_leading.message
+    )
     scalar = run_task(task, lambda g, s: g.sum() if s == () else ref.unbroadcast(g, s), task.public_cases())
     assert "a scalar used everywhere" in scalar.message and "reshape(shape)" in scalar.message
 

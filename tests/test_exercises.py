@@ -1,5 +1,6 @@
 """Exercise notebooks: blank ones run top to bottom and say "not implemented yet" for every task;
 wrong answers get ✗ with a useful message; every solution passes every check."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,9 @@ BLANKS = sorted((ROOT / "exercises").glob("*.ipynb"))
 
 
 def _stdout(nb: nbformat.NotebookNode) -> str:
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream")
+    return "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"
+    )
 
 
 def test_every_exercise_notebook_has_task_definitions_and_a_solution():
@@ -33,7 +36,10 @@ def test_blank_exercise_runs_top_to_bottom_and_reports_every_task_as_not_impleme
     tasks = get_exercise(path.stem).tasks
     for task in tasks:
         assert f"… {task.name}: not implemented yet" in out
-    assert f"score: 0/{points(get_exercise(path.stem).max_points)}; … still to do: {', '.join(t.name for t in tasks)}" in out
+    assert (
+        f"score: 0/{points(get_exercise(path.stem).max_points)}; … still to do: {', '.join(t.name for t in tasks)}"
+        in out
+    )
     assert "✓" not in out and "✗" not in out
 
 
@@ -45,7 +51,9 @@ def test_every_reference_passes_its_public_and_grading_cases(stem: str):
         assert run_task(task, task.reference, public).passed
         assert run_task(task, task.reference, grading).passed
         labels = [repr((c.args, c.kwargs)) for c in public]
-        assert any(repr((c.args, c.kwargs)) not in labels for c in grading), "grading cases must differ from the public ones"
+        assert any(repr((c.args, c.kwargs)) not in labels for c in grading), (
+            "grading cases must differ from the public ones"
+        )
 
 
 def test_a_wrong_answer_in_the_notebook_gets_a_cross_with_an_actionable_message(tmp_path: Path):
@@ -54,7 +62,9 @@ def test_a_wrong_answer_in_the_notebook_gets_a_cross_with_an_actionable_message(
         if cell.source.startswith("def predict("):
             cell.source = "def predict(X, w, b):\n    return (X @ w + b >= 0).astype(int)"  # boundary on the wrong side
         elif cell.source.startswith("def update("):
-            cell.source = "def update(w, b, x, y, lr=1.0):\n    return w + lr * y * x, b + lr * y"  # updates when right too
+            cell.source = (
+                "def update(w, b, x, y, lr=1.0):\n    return w + lr * y * x, b + lr * y"  # updates when right too
+            )
     path = tmp_path / "01_perceptron.ipynb"
     nbformat.write(nb, path)
     executed, _ = execute_notebook(path, timeout=120, write=False)
@@ -63,7 +73,9 @@ def test_a_wrong_answer_in_the_notebook_gets_a_cross_with_an_actionable_message(
     assert "hint: z = 0 exactly gives class 0" in out
     assert "✗ update: case 'correct example: no change': w differs at index (0,)" in out
     assert "… train_perceptron: not implemented yet" in out
-    assert "score: 0/4 points; ✗ wrong: predict, update; … still to do: train_perceptron" in out  # wrong apart from to do
+    assert (
+        "score: 0/4 points; ✗ wrong: predict, update; … still to do: train_perceptron" in out
+    )  # wrong apart from to do
 
 
 def test_a_wrong_backward_in_exercise_03_is_named_by_the_demo_and_run_all_reaches_the_score(tmp_path: Path):

@@ -1,5 +1,6 @@
 """nncourse.scratch.functional: every activation and loss equals torch in float64 (values and autograd
 gradients), matches finite differences, stays finite on huge inputs, and names bad shapes."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -162,7 +163,10 @@ def test_the_naive_formula_does_overflow():  # what the stable versions guard ag
     [
         (lambda: F.cross_entropy(np.zeros(3), np.array([0])), r"logits must have shape \(N, C\), got shape \(3,\)"),
         (lambda: F.cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2])), r"y must have shape \(N,\) \(with N=2, C=3\)"),
-        (lambda: F.cross_entropy_grad(np.zeros((2, 3)), np.array([0.0, 1.0])), r"y must have a signed integer or unsigned"),
+        (
+            lambda: F.cross_entropy_grad(np.zeros((2, 3)), np.array([0.0, 1.0])),
+            r"y must have a signed integer or unsigned",
+        ),
         (lambda: F.cross_entropy(np.zeros((2, 3)), np.array([0, 3])), r"class indices in \[0, 3\)"),
         (lambda: F.mse(np.zeros((2, 3)), np.zeros((3, 2))), r"target must have shape \(2, 3\), got shape \(3, 2\)"),
         (lambda: F.mse_grad(np.zeros(3), np.zeros(4)), r"target must have shape \(3,\)"),

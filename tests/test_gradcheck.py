@@ -1,5 +1,6 @@
 """The finite-difference checker itself: scale-aware (correct layers pass where rounding is large),
 still strict (a wrong backward fails in the same places), several inputs, nested layers, losses."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -76,7 +77,10 @@ HARD_CASES = {
     "layernorm near 1e3": (lambda: S.LayerNorm(4), lambda: 1e3 + randn(3, 4)),
     "linear near 1e3": (lambda: S.Linear(4, 3), lambda: 1e3 + randn(5, 4)),
     "mlp near 1e3": (lambda: S.Sequential(S.Linear(4, 5), S.Tanh(), S.Linear(5, 2)), lambda: 1e3 * randn(3, 4)),
-    "bias before batchnorm (true gradient 0)": (lambda: S.Sequential(S.Linear(3, 4), S.BatchNorm1d(4)), lambda: randn(6, 3)),
+    "bias before batchnorm (true gradient 0)": (
+        lambda: S.Sequential(S.Linear(3, 4), S.BatchNorm1d(4)),
+        lambda: randn(6, 3),
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """The grader on real submission files: right scores, clear messages, no crash, nothing lost."""
+
 from __future__ import annotations
 
 import csv
@@ -29,7 +30,9 @@ GOOD = {SOLUTION.cells[i].source.split("(")[0].removeprefix("def "): SOLUTION.ce
 WRONG_PREDICT = "def predict(X, w, b):\n    return (X @ w + b >= 0).astype(int)\n"
 NOISY_TRAIN = (
     "import warnings, sys, random\nfrom tqdm import tqdm\nrandom.seed(123)\nnp.random.seed(7)\n"
-    + GOOD["train_perceptron"].replace("for _ in range(max_epochs):", "for _ in tqdm(range(max_epochs), file=sys.stderr):")
+    + GOOD["train_perceptron"].replace(
+        "for _ in range(max_epochs):", "for _ in tqdm(range(max_epochs), file=sys.stderr):"
+    )
     + "\nwarnings.warn('just a warning')\nprint('lots of output ' * 100)\n"
 )
 
@@ -63,7 +66,11 @@ def test_full_partial_and_blank_submissions(tmp_path: Path):
     partial = _grade(_submission(tmp_path, "bob/01_perceptron.ipynb", {**GOOD, "predict": WRONG_PREDICT}))
     assert partial["student"] == "bob" and _points(partial) == {"predict": 0.0, "update": 1.0, "train_perceptron": 2.0}
     predict = partial["tasks"][0]
-    assert predict["status"] == "fail" and "expected 0, got 1" in predict["message"] and "hint: z = 0 exactly gives class 0" in predict["message"]
+    assert (
+        predict["status"] == "fail"
+        and "expected 0, got 1" in predict["message"]
+        and "hint: z = 0 exactly gives class 0" in predict["message"]
+    )
     blank = _grade(_submission(tmp_path, "carol_01_perceptron.ipynb"))
     assert blank["score"] == 0 and {t["status"] for t in blank["tasks"]} == {"todo"}
 
@@ -82,8 +89,16 @@ def test_honest_but_noisy_code_gets_full_marks(tmp_path: Path):
 
 @pytest.mark.parametrize(
     "attack",
-    ["infinite loop ignoring SIGINT", "os._exit at cell level", "memory bomb", "fork bomb", "output flood", "monkeypatch numpy and builtins",
-     "object lying about equality", "import the reference implementation"],
+    [
+        "infinite loop ignoring SIGINT",
+        "os._exit at cell level",
+        "memory bomb",
+        "fork bomb",
+        "output flood",
+        "monkeypatch numpy and builtins",
+        "object lying about equality",
+        "import the reference implementation",
+    ],
 )
 def test_attacks_as_real_files_score_zero_and_the_run_goes_on(tmp_path: Path, attack: str):
     cells = ATTACKS[attack]([*GOOD])
@@ -170,11 +185,22 @@ def test_grade_folder_writes_every_output_resumes_and_is_idempotent(tmp_path: Pa
     assert [r["score"] for r in records] == [4.0, 3.0, 0.0, 0.0]
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert [r["student"] for r in rows] == ["s1", "s2", "s3", "s4"]
-    assert rows[1]["predict"] == "0.0" and rows[1]["total"] == "3.0" and "not valid notebook JSON" in rows[3]["problems"]
+    assert (
+        rows[1]["predict"] == "0.0" and rows[1]["total"] == "3.0" and "not valid notebook JSON" in rows[3]["problems"]
+    )
     feedback = next((out / "feedback").glob("s2-*.md")).read_text()
-    assert "3 / 4" in feedback and "expected 0, got 1" in feedback and "BEGIN SOLUTION" not in feedback and "def " not in feedback
+    assert (
+        "3 / 4" in feedback
+        and "expected 0, got 1" in feedback
+        and "BEGIN SOLUTION" not in feedback
+        and "def " not in feedback
+    )
     gradescope = json.loads(next((out / "gradescope").glob("s1-*/results.json")).read_text())
-    assert gradescope["score"] == 4.0 and {t["name"] for t in gradescope["tests"]} == {"predict", "update", "train_perceptron"}
+    assert gradescope["score"] == 4.0 and {t["name"] for t in gradescope["tests"]} == {
+        "predict",
+        "update",
+        "train_perceptron",
+    }
     assert before == {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}  # submissions untouched
 
     # interrupted run: keep only the first two results (and a half-written line), then resume
@@ -192,6 +218,8 @@ def test_check_and_grade_command_line(tmp_path: Path, capsys):
     path = _submission(tmp_path, "ivy_01_perceptron.ipynb", {**GOOD, "predict": WRONG_PREDICT})
     assert main(["check", str(path)]) == 1  # a task fails: non-zero, like a test runner
     out = capsys.readouterr().out
-    assert "✗ predict (1 point):" in out and "✓ update (1 point): all 4 cases pass" in out and "score: 3/4 points" in out
+    assert (
+        "✗ predict (1 point):" in out and "✓ update (1 point): all 4 cases pass" in out and "score: 3/4 points" in out
+    )
     assert main(["grade", str(path), "--out", str(tmp_path / "out"), "--task-timeout", "3", *UNSAFE]) == 0
     assert "graded 1 submissions" in capsys.readouterr().out

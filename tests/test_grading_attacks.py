@@ -1,5 +1,6 @@
 """Hostile submissions, as real notebook files, graded together with honest ones in the sandbox;
 and the self-test, which must pass with the sandbox and fail without it."""
+
 from __future__ import annotations
 
 import os
@@ -49,7 +50,9 @@ def test_attack_files_score_zero_next_to_honest_ones_and_leave_nothing(tmp_path:
     subs = tmp_path / "submissions"
     attacks = write_attacks(subs, EXERCISE, QUICK)
     honest = write_honest(subs, EXERCISE, "alice")
-    partial = write_submission(subs, "bob", EXERCISE, ["def predict(X, w, b):\n    return (X @ w + b >= 0).astype(int)\n"])
+    partial = write_submission(
+        subs, "bob", EXERCISE, ["def predict(X, w, b):\n    return (X @ w + b >= 0).astype(int)\n"]
+    )
     out = tmp_path / "out"
     records = {Path(r["file"]): r for r in grade_many([subs], out, ROOT, limits=FAST, jobs=2, progress=False, seed=7)}
     assert records[honest]["score"] == 4.0 and records[partial]["score"] == 0.0
@@ -64,7 +67,9 @@ def test_attack_files_score_zero_next_to_honest_ones_and_leave_nothing(tmp_path:
 @needs_sandbox
 def test_selftest_passes_with_the_sandbox():
     lines: list[str] = []
-    assert selftest(ROOT, [EXERCISE], limits=Limits(task_s=1.5, cell_s=3.0, submission_s=30.0), jobs=2, out=lines.append), "\n".join(lines)
+    assert selftest(
+        ROOT, [EXERCISE], limits=Limits(task_s=1.5, cell_s=3.0, submission_s=30.0), jobs=2, out=lines.append
+    ), "\n".join(lines)
     assert len(lines) == 2 + len(ATTACKS)
 
 

@@ -1,4 +1,5 @@
 """Gradescope's autograder zip, run locally in a temporary tree shaped like Gradescope's."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,13 @@ def _gradescope_tree(tmp: Path, capsys) -> Path:
     root = tmp / "autograder"
     with zipfile.ZipFile(tmp / f"autograder_{EXERCISE}.zip") as archive:
         names = set(archive.namelist())
-        assert {"setup.sh", "run_autograder", "grading.json", f"course/solutions/{EXERCISE}.ipynb", "course/nncourse/grading/worker.py"} <= names
+        assert {
+            "setup.sh",
+            "run_autograder",
+            "grading.json",
+            f"course/solutions/{EXERCISE}.ipynb",
+            "course/nncourse/grading/worker.py",
+        } <= names
         assert not any(n.startswith(("course/tests", "course/exercises")) for n in names)
         archive.extractall(root / "source")
     (root / "source" / "run_autograder").chmod(0o755)
@@ -38,7 +45,14 @@ def _gradescope_tree(tmp: Path, capsys) -> Path:
 def _run(root: Path) -> dict:
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "NNCOURSE_PYTHON": sys.executable}
     env.pop("PYTHONPATH", None)
-    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads((root / "results" / "results.json").read_text())
 

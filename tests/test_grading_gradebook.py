@@ -1,5 +1,6 @@
 """The gradebook: honest resumes, safe reading of submission files, neutralised reports, settings
 recorded, per-case credit, and a prompt, clean stop on SIGTERM."""
+
 from __future__ import annotations
 
 import csv
@@ -43,9 +44,17 @@ def test_torn_lines_and_unfinished_records_are_graded_again_and_good_grades_neve
     assert first == {str(honest): 4.0, str(partial): 3.0}
     lines = (out / "results.jsonl").read_text().splitlines()
     by_file = {json.loads(line)["file"]: json.loads(line) for line in lines}
-    broken = {**by_file[str(honest)], "score": 0.0, "final": False, "internal_error": True, "error": "internal grader error (X)"}
+    broken = {
+        **by_file[str(honest)],
+        "score": 0.0,
+        "final": False,
+        "internal_error": True,
+        "error": "internal grader error (X)",
+    }
     # a record that ended in a grader error, then a torn line with no newline at the end
-    (out / "results.jsonl").write_text(json.dumps(by_file[str(partial)]) + "\n" + json.dumps(broken) + "\n" + lines[0][:25])
+    (out / "results.jsonl").write_text(
+        json.dumps(by_file[str(partial)]) + "\n" + json.dumps(broken) + "\n" + lines[0][:25]
+    )
     again = {r["file"]: r["score"] for r in _grade(subs, out)}
     assert again == first
     records = load_results(out / "results.jsonl")
@@ -56,7 +65,14 @@ def test_torn_lines_and_unfinished_records_are_graded_again_and_good_grades_neve
 def test_load_results_skips_garbage_without_recursion_errors(tmp_path: Path):
     path = tmp_path / "results.jsonl"
     good = {"file": "a.ipynb", "tasks": [], "score": 1.0}
-    path.write_bytes(b"[" * 100_000 + b"\n" + b'{"file": 1}\n' + json.dumps(good).encode() + b"\n\xff\xfe\n" + b'{"file": "b", "tasks"')
+    path.write_bytes(
+        b"[" * 100_000
+        + b"\n"
+        + b'{"file": 1}\n'
+        + json.dumps(good).encode()
+        + b"\n\xff\xfe\n"
+        + b'{"file": "b", "tasks"'
+    )
     assert load_results(path) == [good]
 
 
@@ -88,7 +104,9 @@ def test_reports_neutralise_formulas_and_markdown_and_give_every_submission_its_
     assert len(feedback) == 3 and len(list((out / "gradescope").iterdir())) == 3
     assert all(not line.startswith("# Forged") for f in feedback for line in f.read_text().splitlines())
     summary = list(csv.DictReader((out / "summary.csv").open()))
-    assert {r["task"] for r in summary} == {"predict", "update", "train_perceptron", "total"} and (out / f"grades_{EXERCISE}.csv").exists()
+    assert {r["task"] for r in summary} == {"predict", "update", "train_perceptron", "total"} and (
+        out / f"grades_{EXERCISE}.csv"
+    ).exists()
 
 
 def test_seed_is_recorded_draws_other_cases_and_cannot_change_for_a_gradebook(tmp_path: Path, capsys):
@@ -137,10 +155,26 @@ def test_sigterm_stops_promptly_keeps_finished_records_and_leaves_nothing(tmp_pa
     for name in ("hang1", "hang2", "hang3"):
         write_submission(subs, name, EXERCISE, ["def predict(*a):\n    while True:\n        pass\n"])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "nncourse.commands.cli", "grade", str(subs), "--out", str(out), "--jobs", "2", "--task-timeout", "60", "--submission-timeout", "120"]
+    command = [
+        sys.executable,
+        "-m",
+        "nncourse.commands.cli",
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--task-timeout",
+        "60",
+        "--submission-timeout",
+        "120",
+    ]
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not ((out / "results.jsonl").exists() and (out / "results.jsonl").read_text().strip()):
+    while time.monotonic() < deadline and not (
+        (out / "results.jsonl").exists() and (out / "results.jsonl").read_text().strip()
+    ):
         time.sleep(0.5)
     time.sleep(2)  # the hanging submissions are now running
     stopped = time.monotonic()
@@ -158,7 +192,11 @@ def _my_sandboxes() -> list[int]:
     for entry in os.listdir("/proc"):
         try:
             status = Path(f"/proc/{entry}/status").read_text()
-            if entry.isdigit() and f"PPid:\t{os.getpid()}\n" in status and b"bwrap" in Path(f"/proc/{entry}/cmdline").read_bytes():
+            if (
+                entry.isdigit()
+                and f"PPid:\t{os.getpid()}\n" in status
+                and b"bwrap" in Path(f"/proc/{entry}/cmdline").read_bytes()
+            ):
                 found.append(int(entry))
         except OSError:
             pass
@@ -173,7 +211,11 @@ def test_a_sandbox_killed_from_outside_is_not_a_final_grade(tmp_path: Path):
 
     path = write_submission(tmp_path, "dan", EXERCISE, ["def predict(*a):\n    while True:\n        pass\n"])
     box: dict = {}
-    thread = threading.Thread(target=lambda: box.update(record=grade_submission(path, ROOT, limits=Limits(task_s=60, submission_s=120), seed=1)))
+    thread = threading.Thread(
+        target=lambda: box.update(
+            record=grade_submission(path, ROOT, limits=Limits(task_s=60, submission_s=120), seed=1)
+        )
+    )
     thread.start()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not _my_sandboxes():

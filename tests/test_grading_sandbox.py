@@ -1,5 +1,6 @@
 """What a sandboxed worker sees and may do: only the Python environment, no course, no network,
 no privileges, limits across all its processes."""
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,13 @@ print(json.dumps(seen))
 def _run(code: str, *args: str, memory: int = 512 << 20, nproc: int = 32) -> subprocess.CompletedProcess:
     box = Sandbox.create(memory, nproc, 8 << 20)
     try:
-        return subprocess.run(box.command([sys.executable, "-I", "-c", code, *args]), capture_output=True, text=True, timeout=120, check=False)
+        return subprocess.run(
+            box.command([sys.executable, "-I", "-c", code, *args]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     finally:
         box.kill_all()
 
@@ -53,7 +60,19 @@ def test_the_sandbox_shows_only_the_python_environment():
     assert seen["uid"] != 0 and seen["pid"] < 10 and seen["cwd"] == "/scratch"
     assert not seen["course"] and not seen["solutions"] and seen["nncourse"] is None
     assert seen["net"] != "connected" and not seen["usr_writable"] and seen["tmp"] == []
-    assert set(seen["root"]) <= {"usr", "lib", "lib64", "bin", "sbin", "proc", "dev", "tmp", "scratch", "opt", *(p.split("/")[1] for p in python_roots())}
+    assert set(seen["root"]) <= {
+        "usr",
+        "lib",
+        "lib64",
+        "bin",
+        "sbin",
+        "proc",
+        "dev",
+        "tmp",
+        "scratch",
+        "opt",
+        *(p.split("/")[1] for p in python_roots()),
+    }
 
 
 def test_children_cannot_escape_the_memory_and_process_limits():

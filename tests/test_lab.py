@@ -1,4 +1,5 @@
 """`make lab` serves the learner's workspace: JupyterLab answers on its port, lists the copies, news pop-up off."""
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,24 @@ def _get(url: str) -> dict:
         return json.loads(response.read())
 
 
-@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "jupyter").exists(), reason="needs the project's .venv (made by `make`)")
+@pytest.mark.skipif(
+    not (ROOT / ".venv" / "bin" / "jupyter").exists(), reason="needs the project's .venv (made by `make`)"
+)
 def test_make_lab_serves_the_course(tmp_path: Path):
     port = free_port()
     args = f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.token=test-token --ServerApp.port_retries=0"
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
+    }
     proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}", f"WORKSPACE={tmp_path / 'workspace'}"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}", f"WORKSPACE={tmp_path / 'workspace'}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

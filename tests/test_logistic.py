@@ -1,5 +1,6 @@
 """nncourse.chapters.ch02_activations_losses: the gradient equals torch autograd and finite differences, a step lowers the
 loss, and gradient descent reaches at least 0.95 test accuracy on breast_cancer."""
+
 from __future__ import annotations
 
 import itertools
@@ -74,8 +75,14 @@ def test_fit_with_a_huge_learning_rate_still_gives_finite_losses():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: L.loss_and_grad(np.zeros(3), 0.0, np.zeros((4, 2)), np.zeros(4)), r"w must have shape \(D,\) \(with N=4, D=2\)"),
-        (lambda: L.loss_and_grad(np.zeros(2), 0.0, np.zeros(2), np.zeros(2)), r"X must have shape \(N, D\), got shape \(2,\)"),
+        (
+            lambda: L.loss_and_grad(np.zeros(3), 0.0, np.zeros((4, 2)), np.zeros(4)),
+            r"w must have shape \(D,\) \(with N=4, D=2\)",
+        ),
+        (
+            lambda: L.loss_and_grad(np.zeros(2), 0.0, np.zeros(2), np.zeros(2)),
+            r"X must have shape \(N, D\), got shape \(2,\)",
+        ),
         (lambda: L.loss_and_grad(np.zeros(2), 0.0, np.zeros((4, 2)), np.zeros(3)), r"y must have shape \(N,\)"),
         (lambda: L.loss_and_grad(np.zeros(2), np.zeros(2), np.zeros((4, 2)), np.zeros(4)), r"b must have shape \(\)"),
         (lambda: L.loss_and_grad(np.zeros(2), 0.0, np.zeros((2, 2)), np.array([0, 2])), "only the labels 0 and 1"),

@@ -1,4 +1,5 @@
 """Chapter 03: the numpy MLP's gradients equal torch's and finite differences; it learns XOR and spirals."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,12 +16,21 @@ from nncourse.scratch import functional as F
 
 def _mlp_args(seed: int, n: int, d: int, h: int, c: int) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(n, d)), rng.integers(0, c, size=n), rng.normal(size=(d, h)), rng.normal(size=h),
-            rng.normal(size=(h, c)), rng.normal(size=c))
+    return (
+        rng.normal(size=(n, d)),
+        rng.integers(0, c, size=n),
+        rng.normal(size=(d, h)),
+        rng.normal(size=h),
+        rng.normal(size=(h, c)),
+        rng.normal(size=c),
+    )
 
 
 def _torch_grads(X, y, W1, b1, W2, b2) -> dict[str, np.ndarray]:
-    leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in zip(("W1", "b1", "W2", "b2"), (W1, b1, W2, b2), strict=True)}
+    leaves = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for k, v in zip(("W1", "b1", "W2", "b2"), (W1, b1, W2, b2), strict=True)
+    }
     logits = torch.relu(torch.tensor(X) @ leaves["W1"] + leaves["b1"]) @ leaves["W2"] + leaves["b2"]  # (N, C)
     torch.nn.functional.cross_entropy(logits, torch.tensor(y)).backward()
     return {k: t.grad.numpy() for k, t in leaves.items()}
@@ -106,26 +116,53 @@ def test_mlp_fits_three_spirals_and_a_linear_model_does_not():
 
 def test_training_is_seeded_and_mini_batches_work():
     X, y = xor(64, noise=0.2, seed=1)
-    runs = [M.train_numpy_mlp(M.make_scratch_mlp([2, 8, 2], "tanh", seed=3), X, y, SGD(lr=0.2), 30, batch_size=16, seed=5) for _ in range(2)]
+    runs = [
+        M.train_numpy_mlp(M.make_scratch_mlp([2, 8, 2], "tanh", seed=3), X, y, SGD(lr=0.2), 30, batch_size=16, seed=5)
+        for _ in range(2)
+    ]
     assert runs[0] == runs[1] and len(runs[0]) == 30
     assert runs[0][-1] < runs[0][0]
-    other = M.train_numpy_mlp(M.make_scratch_mlp([2, 8, 2], "tanh", seed=3), X, y, SGD(lr=0.2), 30, batch_size=16, seed=6)
+    other = M.train_numpy_mlp(
+        M.make_scratch_mlp([2, 8, 2], "tanh", seed=3), X, y, SGD(lr=0.2), 30, batch_size=16, seed=6
+    )
     assert other != runs[0]  # the shuffling seed matters
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: M.linear_forward(np.zeros((5, 3)), np.zeros((4, 3)), np.zeros(3)), r"W must have shape \(D, H\) \(with N=5, D=3\), got shape \(4, 3\)"),
+        (
+            lambda: M.linear_forward(np.zeros((5, 3)), np.zeros((4, 3)), np.zeros(3)),
+            r"W must have shape \(D, H\) \(with N=5, D=3\), got shape \(4, 3\)",
+        ),
         (lambda: M.linear_forward(np.zeros((5, 3)), np.zeros((3, 4)), np.zeros(3)), r"b must have shape \(H,\)"),
-        (lambda: M.linear_backward(np.zeros((4, 5)), np.zeros((5, 3)), np.zeros((3, 4))), r"dZ must have shape \(N, H\) .*got shape \(4, 5\)"),
+        (
+            lambda: M.linear_backward(np.zeros((4, 5)), np.zeros((5, 3)), np.zeros((3, 4))),
+            r"dZ must have shape \(N, H\) .*got shape \(4, 5\)",
+        ),
         (lambda: M.relu_backward(np.zeros((2, 3)), np.zeros((3, 2))), r"dout must have shape \(3, 2\)"),
-        (lambda: F.cross_entropy_grad(np.zeros((4, 3)), np.array([0, 1, 3, 0])), r"y must hold class indices in \[0, 3\)"),
-        (lambda: M.mlp_gradients(*_mlp_args(0, 4, 2, 3, 2)[:1], np.zeros(5, dtype=int), *_mlp_args(0, 4, 2, 3, 2)[2:]), r"y must have shape \(N,\)"),
+        (
+            lambda: F.cross_entropy_grad(np.zeros((4, 3)), np.array([0, 1, 3, 0])),
+            r"y must hold class indices in \[0, 3\)",
+        ),
+        (
+            lambda: M.mlp_gradients(
+                *_mlp_args(0, 4, 2, 3, 2)[:1], np.zeros(5, dtype=int), *_mlp_args(0, 4, 2, 3, 2)[2:]
+            ),
+            r"y must have shape \(N,\)",
+        ),
         (lambda: M.make_scratch_mlp([2]), r"sizes must be at least two positive ints"),
         (lambda: M.make_scratch_mlp([2, 3], activation="swish"), r"activation must be one of"),
-        (lambda: M.mlp_from_weights((np.zeros((2, 3)), np.zeros(3)), (np.zeros((4, 2)), np.zeros(2))), r"W2 must have shape \(3, D_out\)"),
-        (lambda: M.train_numpy_mlp(M.make_scratch_mlp([3, 2]), np.zeros((4, 2)), np.zeros(4, dtype=int), SGD(0.1), 1), r"X must have shape \(N, 3\)"),
+        (
+            lambda: M.mlp_from_weights((np.zeros((2, 3)), np.zeros(3)), (np.zeros((4, 2)), np.zeros(2))),
+            r"W2 must have shape \(3, D_out\)",
+        ),
+        (
+            lambda: M.train_numpy_mlp(
+                M.make_scratch_mlp([3, 2]), np.zeros((4, 2)), np.zeros(4, dtype=int), SGD(0.1), 1
+            ),
+            r"X must have shape \(N, 3\)",
+        ),
     ],
 )
 def test_bad_input_names_the_expected_shape(call, message):
@@ -137,4 +174,6 @@ def test_exercise_wrong_transpose_gets_the_shape_message_and_hint():
     task = get_exercise("03_mlp_backprop").task("linear_backward")
     result = run_task(task, lambda dZ, X, W: (dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)), task.public_cases())
     assert not result.passed
-    assert "dW: expected shape (3, 4), got (4, 3)" in result.message and "dW like W (D, H)" in result.message  # the hint points at dW, not at code
+    assert (
+        "dW: expected shape (3, 4), got (4, 3)" in result.message and "dW like W (D, H)" in result.message
+    )  # the hint points at dW, not at code

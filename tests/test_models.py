@@ -1,4 +1,5 @@
 """Torch MLPs of chapter 05: parameter counts, shapes, dropout modes, shape errors and the digits recipe."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,7 +15,12 @@ def test_feedforward_has_5699_parameters_and_the_documented_layers():
     assert count_parameters(model) == 5699 == (20 * 64 + 64) + (64 * 64 + 64) + (64 * 3 + 3)
     shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert shapes == {
-        "fc1.weight": (64, 20), "fc1.bias": (64,), "fc2.weight": (64, 64), "fc2.bias": (64,), "fc3.weight": (3, 64), "fc3.bias": (3,),
+        "fc1.weight": (64, 20),
+        "fc1.bias": (64,),
+        "fc2.weight": (64, 64),
+        "fc2.bias": (64,),
+        "fc3.weight": (3, 64),
+        "fc3.bias": (3,),
     }
     torch.testing.assert_close(model.act(torch.tensor([-1.5, 0.0, 2.0])), torch.tensor([0.0, 0.0, 2.0]))  # ReLU
     kept = model.drop(torch.ones(20_000))  # training mode: drops about 20 %, scales the rest by 1 / 0.8
@@ -22,7 +28,9 @@ def test_feedforward_has_5699_parameters_and_the_documented_layers():
     torch.testing.assert_close(kept[kept != 0], torch.full_like(kept[kept != 0], 1.25))
     x = torch.randn(4, 20)
     torch.testing.assert_close(model.eval()(x), model(x))  # evaluation: no dropout, deterministic
-    assert count_parameters(FeedForward.from_config(FeedForwardConfig(10, 8, 2, 0.0))) == (10 * 8 + 8) + (8 * 8 + 8) + (8 * 2 + 2)
+    assert count_parameters(FeedForward.from_config(FeedForwardConfig(10, 8, 2, 0.0))) == (10 * 8 + 8) + (8 * 8 + 8) + (
+        8 * 2 + 2
+    )
 
 
 def test_count_parameters_skips_frozen_parameters():
@@ -46,7 +54,9 @@ def test_mlp_layout_follows_its_options():
     assert count_parameters(MLP([8, 16, 2], batch_norm=True)) == (8 * 16 + 16) + 2 * 16 + (16 * 2 + 2)
 
 
-@pytest.mark.parametrize("make", [lambda: FeedForward(), lambda: MLP([20, 64, 64, 3], dropout=0.2)], ids=["FeedForward", "MLP"])
+@pytest.mark.parametrize(
+    "make", [lambda: FeedForward(), lambda: MLP([20, 64, 64, 3], dropout=0.2)], ids=["FeedForward", "MLP"]
+)
 def test_dropout_is_active_in_train_mode_and_off_in_eval_mode(make):
     torch.manual_seed(0)
     model = make()
@@ -81,7 +91,9 @@ def test_dropout_is_active_in_train_mode_and_off_in_eval_mode(make):
     ],
 )
 def test_bad_input_shapes_name_the_expected_shape(model, bad, expected):
-    with pytest.raises(ValueError, match=r"x must have shape " + expected.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
+    with pytest.raises(
+        ValueError, match=r"x must have shape " + expected.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")
+    ):
         model(bad)
 
 

@@ -1,5 +1,6 @@
 """Exercises 05 and 08: the references agree with independent computations, and the verifiers of the
 open-ended tasks accept every correct answer and reject wrong ones with a message that says why."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,6 +67,7 @@ def test_state_errors_name_the_missing_key():
 
 def test_count_parameters_matches_torch():
     from torch import nn
+
     sizes = [5, 9, 3, 4]
     net = nn.Sequential(nn.Linear(5, 9), nn.ReLU(), nn.Linear(9, 3), nn.ReLU(), nn.Linear(3, 4))
     assert E8.count_parameters(sizes) == sum(p.numel() for p in net.parameters()) == 54 + 30 + 16

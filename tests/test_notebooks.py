@@ -2,6 +2,7 @@
 or half-run notebook would pass vacuously. These tests make sure that cannot happen, and that
 every notebook follows the course's conventions.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,12 @@ WITHOUT_EXERCISE = {"00_welcome"}
 
 def test_lectures_are_numbered_in_course_order_without_gaps():
     names = [p.name for p in LECTURES]
-    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", n) for n in names), f"lecture names must be NN_stem.ipynb: {names}"
-    assert [int(n[:2]) for n in names] == list(range(len(names))), f"lectures must be numbered 00, 01, ... once each: {names}"
+    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", n) for n in names), (
+        f"lecture names must be NN_stem.ipynb: {names}"
+    )
+    assert [int(n[:2]) for n in names] == list(range(len(names))), (
+        f"lectures must be numbered 00, 01, ... once each: {names}"
+    )
 
 
 def test_every_exercise_has_its_lecture_and_solution():
@@ -58,7 +63,9 @@ def test_readme_course_map_links_every_notebook():
 def test_stored_notebook_ran_top_to_bottom_in_order(path: Path):
     counts = [c.execution_count for c in _code_cells(path)]
     assert counts, f"{path.name} has no code cells"
-    assert None not in counts, f"{path.name}: cell {counts.index(None)} was never run; run `nncourse refresh {path.name}`"
+    assert None not in counts, (
+        f"{path.name}: cell {counts.index(None)} was never run; run `nncourse refresh {path.name}`"
+    )
     assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts {counts} are not 1..n in order"
 
 
@@ -69,7 +76,9 @@ def test_stored_notebook_has_no_errors_and_no_unstable_text(path: Path):
             assert out.output_type != "error", f"{path.name}: code cell {index} stored an error"
             text = out.get("text", "") + out.get("data", {}).get("text/plain", "")
             assert "image/svg+xml" not in out.get("data", {}), f"{path.name}: SVG figures embed a date; use PNG"
-            assert not re.search(r"\d+\.\d+ ?s/it|\d+ ?it/s", text), f"{path.name}: cell {index} stores a text progress rate"
+            assert not re.search(r"\d+\.\d+ ?s/it|\d+ ?it/s", text), (
+                f"{path.name}: cell {index} stores a text progress rate"
+            )
 
 
 @pytest.mark.parametrize("path", STORED + EXERCISES, ids=_ids(STORED + EXERCISES))
@@ -120,7 +129,10 @@ def test_every_sanitize_pattern_parses_and_does_its_job():
         assert _sanitize(unstable, patterns) == stable
     for regex, _ in patterns:
         assert any(re.search(regex, text) for text in UNSTABLE_TEXT), f"no example in UNSTABLE_TEXT needs {regex!r}"
-    assert _sanitize("loss 0.1234, accuracy 0.97, shape (32, 10)", patterns) == "loss 0.1234, accuracy 0.97, shape (32, 10)"
+    assert (
+        _sanitize("loss 0.1234, accuracy 0.97, shape (32, 10)", patterns)
+        == "loss 0.1234, accuracy 0.97, shape (32, 10)"
+    )
 
 
 def test_notebooks_are_small_json():

@@ -1,4 +1,5 @@
 """Chapter 06: the numpy optimizers and schedules against their torch.optim twins."""
+
 from __future__ import annotations
 
 import math
@@ -165,8 +166,10 @@ def test_optimizer_follows_a_scheduled_lr_like_torch() -> None:
     params, tparams, _ = run_both(
         ours,
         lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
-        scheds=(lambda o: StepLR(o, step_size=30, gamma=0.3),
-                lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=30, gamma=0.3)),
+        scheds=(
+            lambda o: StepLR(o, step_size=30, gamma=0.3),
+            lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=30, gamma=0.3),
+        ),
     )
     assert max_diff(params, tparams) <= TOL
     assert ours.lr == pytest.approx(0.05 * 0.3**3)
@@ -268,8 +271,9 @@ def test_parameter_shape_change_needs_reset() -> None:
 
 
 # ---------------------------------------------------------------------------- schedules
-def lr_sequences(ours_factory: Callable[[Any], Any], theirs_factory: Callable[[Any], Any],
-                 base_lr: float = 0.1, n: int = 50) -> tuple[list[float], list[float], Any]:
+def lr_sequences(
+    ours_factory: Callable[[Any], Any], theirs_factory: Callable[[Any], Any], base_lr: float = 0.1, n: int = 50
+) -> tuple[list[float], list[float], Any]:
     opt = SGD(lr=base_lr)
     sched = ours_factory(opt)
     tparam = torch.zeros(1, requires_grad=True)
@@ -288,17 +292,26 @@ def lr_sequences(ours_factory: Callable[[Any], Any], theirs_factory: Callable[[A
 
 
 SCHEDULES = {
-    "step": (lambda o: StepLR(o, step_size=7, gamma=0.5),
-             lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5)),
-    "cosine_T20": (lambda o: CosineAnnealingLR(o, T_max=20, eta_min=1e-3),   # 50 steps: past T_max and back up
-                   lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20, eta_min=1e-3)),
-    "cosine_T50": (lambda o: CosineAnnealingLR(o, T_max=50),
-                   lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=50)),
-    "linear_warmup": (lambda o: LinearLR(o, start_factor=0.1, total_iters=10),
-                      lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=10)),
-    "linear_decay": (lambda o: LinearLR(o, start_factor=1.0, end_factor=0.25, total_iters=30),
-                     lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=1.0, end_factor=0.25,
-                                                                 total_iters=30)),
+    "step": (
+        lambda o: StepLR(o, step_size=7, gamma=0.5),
+        lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5),
+    ),
+    "cosine_T20": (
+        lambda o: CosineAnnealingLR(o, T_max=20, eta_min=1e-3),  # 50 steps: past T_max and back up
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20, eta_min=1e-3),
+    ),
+    "cosine_T50": (
+        lambda o: CosineAnnealingLR(o, T_max=50),
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=50),
+    ),
+    "linear_warmup": (
+        lambda o: LinearLR(o, start_factor=0.1, total_iters=10),
+        lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=10),
+    ),
+    "linear_decay": (
+        lambda o: LinearLR(o, start_factor=1.0, end_factor=0.25, total_iters=30),
+        lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=1.0, end_factor=0.25, total_iters=30),
+    ),
 }
 
 
@@ -315,7 +328,7 @@ def test_warmup_cosine_shape() -> None:
     base, lo, warm, total = 0.1, 0.001, 10, 60
     lrs = [warmup_cosine(s, warm, total, base, lo) for s in range(total + 5)]
     assert lrs[0] == pytest.approx(base / warm) and lrs[warm - 1] == pytest.approx(base)
-    assert all(a < b for a, b in pairwise(lrs[:warm]))          # rising warm-up
+    assert all(a < b for a, b in pairwise(lrs[:warm]))  # rising warm-up
     assert all(a >= b for a, b in pairwise(lrs[warm:total]))  # then non-increasing
     assert lrs[total:] == [lo] * 5
     # the cosine part is torch's CosineAnnealingLR shifted by the warm-up
@@ -330,11 +343,17 @@ def test_warmup_cosine_shape() -> None:
 
 def test_schedule_argument_errors() -> None:
     opt = SGD(lr=0.1)
-    for make in (lambda: StepLR(opt, step_size=0), lambda: StepLR(opt, step_size=2, gamma=-1.0),
-                 lambda: CosineAnnealingLR(opt, T_max=0), lambda: LinearLR(opt, start_factor=0.0),
-                 lambda: LinearLR(opt, start_factor=1.5), lambda: LinearLR(opt, total_iters=0),
-                 lambda: warmup_cosine(5, 10, 10, 0.1), lambda: warmup_cosine(-1, 2, 10, 0.1),
-                 lambda: warmup_cosine(3, 2, 10, 0.1, min_lr=0.2)):
+    for make in (
+        lambda: StepLR(opt, step_size=0),
+        lambda: StepLR(opt, step_size=2, gamma=-1.0),
+        lambda: CosineAnnealingLR(opt, T_max=0),
+        lambda: LinearLR(opt, start_factor=0.0),
+        lambda: LinearLR(opt, start_factor=1.5),
+        lambda: LinearLR(opt, total_iters=0),
+        lambda: warmup_cosine(5, 10, 10, 0.1),
+        lambda: warmup_cosine(-1, 2, 10, 0.1),
+        lambda: warmup_cosine(3, 2, 10, 0.1, min_lr=0.2),
+    ):
         with pytest.raises(ValueError):
             make()
 
@@ -357,15 +376,19 @@ def test_linear_lr_to_zero_matches_torch(total_iters: int, start: float) -> None
     ours, theirs, _ = lr_sequences(
         lambda o: LinearLR(o, start_factor=start, end_factor=0.0, total_iters=total_iters),
         lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=start, end_factor=0.0, total_iters=total_iters),
-        n=total_iters + 5)
+        n=total_iters + 5,
+    )
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-15)
     assert min(ours) >= 0.0 and ours[-1] == 0.0
 
 
 def _pair(ours_opt: Any, topt: torch.optim.Optimizer, kind: str, **kw: Any) -> tuple[Any, Any]:
     ours_cls = {"step": StepLR, "cos": CosineAnnealingLR, "lin": LinearLR}[kind]
-    torch_cls = {"step": torch.optim.lr_scheduler.StepLR, "cos": torch.optim.lr_scheduler.CosineAnnealingLR,
-                 "lin": torch.optim.lr_scheduler.LinearLR}[kind]
+    torch_cls = {
+        "step": torch.optim.lr_scheduler.StepLR,
+        "cos": torch.optim.lr_scheduler.CosineAnnealingLR,
+        "lin": torch.optim.lr_scheduler.LinearLR,
+    }[kind]
     return ours_cls(ours_opt, **kw), torch_cls(topt, **kw)
 
 
@@ -373,7 +396,10 @@ CHAINS = {
     "step_then_cosine": [("step", dict(step_size=3, gamma=0.2)), ("cos", dict(T_max=10))],
     "step_then_cosine_eta": [("step", dict(step_size=7, gamma=0.5)), ("cos", dict(T_max=10, eta_min=1e-4))],
     "warmup_and_cosine": [("lin", dict(start_factor=0.1, total_iters=5)), ("cos", dict(T_max=12))],
-    "cosine_and_decay_to_zero": [("cos", dict(T_max=8)), ("lin", dict(start_factor=1.0, end_factor=0.0, total_iters=6))],
+    "cosine_and_decay_to_zero": [
+        ("cos", dict(T_max=8)),
+        ("lin", dict(start_factor=1.0, end_factor=0.0, total_iters=6)),
+    ],
 }
 
 
@@ -397,10 +423,18 @@ def test_chained_schedulers_match_torch(name: str) -> None:
 
 
 SEQUENCES = {
-    "warmup_then_cosine": ([("lin", dict(start_factor=0.1, total_iters=4)), ("cos", dict(T_max=20, eta_min=1e-3))], [5]),
-    "step_lin0_cos": ([("step", dict(step_size=2, gamma=0.5)), ("lin", dict(start_factor=1.0, end_factor=0.0,
-                                                                             total_iters=4)),
-                       ("cos", dict(T_max=6))], [6, 12]),
+    "warmup_then_cosine": (
+        [("lin", dict(start_factor=0.1, total_iters=4)), ("cos", dict(T_max=20, eta_min=1e-3))],
+        [5],
+    ),
+    "step_lin0_cos": (
+        [
+            ("step", dict(step_size=2, gamma=0.5)),
+            ("lin", dict(start_factor=1.0, end_factor=0.0, total_iters=4)),
+            ("cos", dict(T_max=6)),
+        ],
+        [6, 12],
+    ),
     "cos_then_step": ([("cos", dict(T_max=5)), ("step", dict(step_size=3, gamma=0.3))], [9]),
 }
 
@@ -475,9 +509,19 @@ def _torch_groups(groups: list[dict[str, Any]], tparams: dict[str, torch.Tensor]
 GROUP_CASES = {
     "adamw_decay_split": (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.3), {}),
     "adamw_group_lr": (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.3), {1: dict(lr=0.03)}),
-    "adamw_group_betas_eps": (AdamW, torch.optim.AdamW, dict(lr=0.01, amsgrad=True), {0: dict(betas=(0.8, 0.9), eps=1e-6)}),
+    "adamw_group_betas_eps": (
+        AdamW,
+        torch.optim.AdamW,
+        dict(lr=0.01, amsgrad=True),
+        {0: dict(betas=(0.8, 0.9), eps=1e-6)},
+    ),
     "adam_l2_split": (Adam, torch.optim.Adam, dict(lr=0.01, weight_decay=0.1), {}),
-    "sgd_momentum_split": (SGD, torch.optim.SGD, dict(lr=0.02, momentum=0.9, weight_decay=0.05), {1: dict(momentum=0.5)}),
+    "sgd_momentum_split": (
+        SGD,
+        torch.optim.SGD,
+        dict(lr=0.02, momentum=0.9, weight_decay=0.05),
+        {1: dict(momentum=0.5)},
+    ),
     "rmsprop_split": (RMSprop, torch.optim.RMSprop, dict(lr=0.005, weight_decay=0.05), {1: dict(alpha=0.9)}),
 }
 
@@ -518,8 +562,14 @@ def test_parameter_groups_match_torch_step_by_step(name: str, scheduled: bool) -
 def test_weight_decay_groups_leave_biases_and_norm_weights_undecayed() -> None:
     from nncourse.optim import weight_decay_groups
 
-    params = {"emb.weight": np.zeros((10, 4)), "ln.weight": np.ones(4), "ln.bias": np.zeros(4),
-              "fc.weight": np.zeros((3, 4)), "fc.bias": np.zeros(3), "conv.weight": np.zeros((2, 1, 3, 3))}
+    params = {
+        "emb.weight": np.zeros((10, 4)),
+        "ln.weight": np.ones(4),
+        "ln.bias": np.zeros(4),
+        "fc.weight": np.zeros((3, 4)),
+        "fc.bias": np.zeros(3),
+        "conv.weight": np.zeros((2, 1, 3, 3)),
+    }
     decay, rest = weight_decay_groups(params, 0.1)
     assert decay == {"params": ["emb.weight", "fc.weight", "conv.weight"], "weight_decay": 0.1}
     assert rest == {"params": ["ln.weight", "ln.bias", "fc.bias"], "weight_decay": 0.0}
@@ -657,8 +707,11 @@ def test_clip_grad_norm_bad_input(call: Callable[[Any], Any], exc: type, match: 
         (lambda: warmup_cosine(1.5, 2, 10, 0.1), TypeError, "step"),
         (lambda: warmup_cosine(1, 2, 2, 0.1), ValueError, "total_steps"),
         (lambda: StepLR(SGD(lr=0.1), step_size=2).closed_form(-1), ValueError, "epoch"),
-        (lambda: SGD(lr=0.1, momentum=0.9, nesterov=True, groups=[{"params": ["b"], "momentum": 0.0}]),
-         ValueError, r"groups\[0\]: nesterov=True needs momentum > 0"),
+        (
+            lambda: SGD(lr=0.1, momentum=0.9, nesterov=True, groups=[{"params": ["b"], "momentum": 0.0}]),
+            ValueError,
+            r"groups\[0\]: nesterov=True needs momentum > 0",
+        ),
     ],
 )
 def test_bad_arguments_name_the_argument(make: Callable[[], Any], exc: type, match: str) -> None:
@@ -666,10 +719,13 @@ def test_bad_arguments_name_the_argument(make: Callable[[], Any], exc: type, mat
         make()
 
 
-ALL_SETTINGS = [SGD(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.1),
-                SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
-                RMSprop(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
-                Adam(lr=0.01, weight_decay=0.1, amsgrad=True), AdamW(lr=0.01, weight_decay=0.1)]
+ALL_SETTINGS = [
+    SGD(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.1),
+    SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+    RMSprop(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
+    Adam(lr=0.01, weight_decay=0.1, amsgrad=True),
+    AdamW(lr=0.01, weight_decay=0.1),
+]
 
 
 @pytest.mark.parametrize("opt", ALL_SETTINGS, ids=repr)

@@ -1,4 +1,5 @@
 """The two-command set-up stays consistent: pyproject, environment.yml, constraints, Makefile, CI, README."""
+
 from __future__ import annotations
 
 import ast
@@ -62,13 +63,19 @@ def test_exact_pins_agree_between_pyproject_environment_and_constraints():
     environment = _pins((ROOT / "environment.yml").read_text())
     constraints = _pins((ROOT / "constraints.txt").read_text())
     for name, version in pinned.items():
-        assert environment.get(name) == version, f"environment.yml pins {name} to {environment.get(name)}, pyproject to {version}"
-        assert constraints.get(name) == version, f"constraints.txt pins {name} to {constraints.get(name)}, pyproject to {version}"
+        assert environment.get(name) == version, (
+            f"environment.yml pins {name} to {environment.get(name)}, pyproject to {version}"
+        )
+        assert constraints.get(name) == version, (
+            f"constraints.txt pins {name} to {constraints.get(name)}, pyproject to {version}"
+        )
 
 
 def test_constraints_pin_the_whole_environment_in_plain_lines():
     lines = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
-    plain = re.compile(r'^[a-z0-9][a-z0-9._-]*==[0-9][^\s;+]*( ; python_version [<>=]+ "3\.\d+"( and python_version < "3\.\d+")?)?$')
+    plain = re.compile(
+        r'^[a-z0-9][a-z0-9._-]*==[0-9][^\s;+]*( ; python_version [<>=]+ "3\.\d+"( and python_version < "3\.\d+")?)?$'
+    )
     for line in lines:
         assert plain.match(line), f"constraints.txt: {line!r} is not a plain pin (no local +cpu label, no URL, no -e)"
     unconditional = [line.split("==")[0] for line in lines if ";" not in line]
@@ -91,7 +98,9 @@ def test_torch_is_pinned_to_one_version_everywhere():
 def test_the_running_torch_is_the_pinned_one():
     torch = pytest.importorskip("torch")
     pinned = _pins((ROOT / "constraints.txt").read_text())["torch"]
-    assert torch.__version__.split("+")[0] == pinned, f"torch {torch.__version__} runs, {pinned} is pinned: run `make setup`"
+    assert torch.__version__.split("+")[0] == pinned, (
+        f"torch {torch.__version__} runs, {pinned} is pinned: run `make setup`"
+    )
 
 
 def test_readme_gives_the_two_commands_and_ci_runs_the_test_command():

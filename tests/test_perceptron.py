@@ -1,4 +1,5 @@
 """The perceptron reference: the rule, convergence on separable data, failure on XOR."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,7 +43,10 @@ def test_never_converges_on_xor():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: P.predict(np.zeros((3, 2)), np.zeros(3), 0.0), r"w must have shape \(D,\) \(with N=3, D=2\), got shape \(3,\)"),
+        (
+            lambda: P.predict(np.zeros((3, 2)), np.zeros(3), 0.0),
+            r"w must have shape \(D,\) \(with N=3, D=2\), got shape \(3,\)",
+        ),
         (lambda: P.predict(np.zeros(3), np.zeros(3), 0.0), r"X must have shape \(N, D\), got shape \(3,\)"),
         (lambda: P.update(np.zeros(2), 0.0, np.zeros(3), 1), r"x must have shape \(D,\)"),
         (lambda: P.update(np.zeros(2), 0.0, np.zeros(2), -1), r"y must be 0 or 1, got -1"),

@@ -1,4 +1,5 @@
 """`nncourse check` and `nncourse progress`: points, wrong apart from to do, exit codes, lectures refused."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,23 +39,34 @@ def test_check_exit_codes_points_and_wrong_apart_from_to_do(workspace: Path, cap
     assert lines[0] == f"{PASS} predict (1 point): all 3 cases pass"
     assert lines[1].startswith(f"{FAIL} update (1 point): ")
     assert lines[2].startswith(f"{TODO} train_perceptron (2 points): not implemented yet")
-    assert lines[-1] == (f"score: 1/4 points (public checks; grading uses other cases); {FAIL} wrong: update; "
-                         f"{TODO} still to do: train_perceptron")
+    assert lines[-1] == (
+        f"score: 1/4 points (public checks; grading uses other cases); {FAIL} wrong: update; "
+        f"{TODO} still to do: train_perceptron"
+    )
     assert main(["check", str(ROOT / "solutions" / "01_perceptron.ipynb")]) == EXIT_PASS
     assert capsys.readouterr().out.splitlines()[-1] == "score: 4/4 points (public checks; grading uses other cases)"
 
 
 def test_check_on_a_lecture_says_it_is_not_an_exercise(workspace: Path, capsys):
     assert main(["check", str(ROOT / "notebooks" / "03_mlp_backprop.ipynb")]) == EXIT_CANNOT
-    assert capsys.readouterr().out.strip().endswith(
-        "03_mlp_backprop.ipynb is a lecture notebook, not an exercise: there is nothing to check; its exercise is "
-        f"{ROOT / 'exercises' / '03_mlp_backprop.ipynb'}")
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .endswith(
+            "03_mlp_backprop.ipynb is a lecture notebook, not an exercise: there is nothing to check; its exercise is "
+            f"{ROOT / 'exercises' / '03_mlp_backprop.ipynb'}"
+        )
+    )
     lecture = workspace_path(workspace, "notebooks", "05_pytorch_mlp.ipynb")
     assert main(["check", str(lecture)]) == EXIT_CANNOT
     assert "is a lecture notebook, not an exercise" in capsys.readouterr().out
     lecture = workspace_path(workspace, "notebooks", "01_perceptron.ipynb")
     main(["check", str(lecture)])
-    assert capsys.readouterr().out.strip().endswith(f"its exercise is {workspace_path(workspace, 'exercises', '01_perceptron.ipynb')}")
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .endswith(f"its exercise is {workspace_path(workspace, 'exercises', '01_perceptron.ipynb')}")
+    )
 
 
 def test_progress_is_one_table_in_points(workspace: Path, capsys):

@@ -1,5 +1,6 @@
 """Regularization reference: L2 penalty = torch's weight_decay, dropout with a mask = the scratch layer,
 the early-stopping replay = fit(patience=...), and the ablation shows overfitting and the value of data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -137,7 +138,9 @@ def test_replay_predicts_what_fit_with_patience_does(digits):
         train = make_loader(digits.X_train[:100], digits.y_train[:100], batch_size=100)
         val = make_loader(digits.X_val, digits.y_val, batch_size=400, shuffle=False)
         opt = torch.optim.Adam(model.parameters(), lr=0.01)
-        history = fit(model, train, nn.CrossEntropyLoss(), opt, epochs=40, val_loader=val, patience=patience, progress=False)
+        history = fit(
+            model, train, nn.CrossEntropyLoss(), opt, epochs=40, val_loader=val, patience=patience, progress=False
+        )
         return model, history, val
 
     _, full, _ = run(None)
@@ -168,7 +171,9 @@ def test_train_config_rejects_too_many_examples(digits):
 
 def test_ablation_shows_overfitting_and_that_more_data_helps(digits):
     configs = [
-        reg.AblationConfig("none", n_train=80), reg.AblationConfig("more", n_train=400), reg.AblationConfig("wd", weight_decay=1.0, n_train=80)
+        reg.AblationConfig("none", n_train=80),
+        reg.AblationConfig("more", n_train=400),
+        reg.AblationConfig("wd", weight_decay=1.0, n_train=80),
     ]
     rows = reg.run_ablation(configs, digits, seed=0, epochs=40, hidden=(128,))
     by = {r["config"]: r for r in rows}

@@ -1,4 +1,5 @@
 """exercises/ is generated from solutions/ by `nncourse release`; bad markers are refused cleanly."""
+
 from __future__ import annotations
 
 from pathlib import Path

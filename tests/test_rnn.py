@@ -1,4 +1,5 @@
 """Scratch RNN (kernels, RNNCell, RNN) against torch in float64, finite differences, bad input, the widget."""
+
 from __future__ import annotations
 
 import matplotlib

@@ -1,5 +1,6 @@
 """The layer contract: accumulating gradients, tied weights, children and state_dict, private caches
 (in-place changes after forward), clear errors for bad input; and the numerics torch gets exactly."""
+
 from __future__ import annotations
 
 import math
@@ -87,7 +88,10 @@ def test_load_torch_rejects_a_different_architecture() -> None:
 def test_repr_like_torch() -> None:
     model = S.Sequential(S.Linear(3, 4), S.ReLU(), S.LayerNorm(4), S.Embedding(5, 2, padding_idx=0))
     text = repr(model)
-    assert "(0): Linear(in_features=3, out_features=4, bias=True)" in text and "(3): Embedding(5, 2, padding_idx=0)" in text
+    assert (
+        "(0): Linear(in_features=3, out_features=4, bias=True)" in text
+        and "(3): Embedding(5, 2, padding_idx=0)" in text
+    )
 
 
 # ------------------------------------------------------------------ private caches
@@ -106,15 +110,24 @@ def _grads(layer: S.Layer, x: np.ndarray, dout: np.ndarray, change: str) -> tupl
 
 
 INPLACE_LAYERS = {
-    "linear": lambda: S.Linear(4, 3), "sigmoid": S.Sigmoid, "tanh": S.Tanh, "gelu": S.GELU, "relu": S.ReLU,
-    "softmax": S.Softmax, "log_softmax": S.LogSoftmax, "batchnorm": lambda: S.BatchNorm1d(4),
-    "layernorm": lambda: S.LayerNorm(4), "dropout": lambda: S.Dropout(0.3, rng=1),
+    "linear": lambda: S.Linear(4, 3),
+    "sigmoid": S.Sigmoid,
+    "tanh": S.Tanh,
+    "gelu": S.GELU,
+    "relu": S.ReLU,
+    "softmax": S.Softmax,
+    "log_softmax": S.LogSoftmax,
+    "batchnorm": lambda: S.BatchNorm1d(4),
+    "layernorm": lambda: S.LayerNorm(4),
+    "dropout": lambda: S.Dropout(0.3, rng=1),
 }
 
 
 @pytest.mark.parametrize("change", ["input", "output", "param"])
 @pytest.mark.parametrize("name", list(INPLACE_LAYERS))
-def test_changing_input_output_or_parameter_in_place_after_forward_leaves_backward_right(name: str, change: str) -> None:
+def test_changing_input_output_or_parameter_in_place_after_forward_leaves_backward_right(
+    name: str, change: str
+) -> None:
     x, dout = _randn(5, 4), _randn(5, 4, seed=1)
     if name == "linear":
         dout = dout[:, :3]
@@ -151,15 +164,31 @@ def test_loss_inputs_changed_in_place_do_not_change_the_gradient() -> None:
         (lambda: S.LayerNorm((2, 3))(np.zeros((4, 3, 2))), ValueError, r"x must have shape \(\*, 2, 3\)"),
         (lambda: S.Embedding(5, 2)(np.array([0.0, 1.0])), ValueError, r"indices must have a signed integer"),
         (lambda: S.Embedding(5, 2)(np.array([0, 5])), ValueError, r"indices must be in \[0, 5\)"),
-        (lambda: S.CrossEntropyLoss()(np.zeros((4, 3)), np.zeros(3, dtype=int)), ValueError, r"target must have shape \(4,\)"),
-        (lambda: S.CrossEntropyLoss()(np.zeros((2, 3, 5)), np.zeros((2, 3), dtype=int)), ValueError, r"target must have shape \(2, 5\)"),
-        (lambda: S.CrossEntropyLoss()(np.zeros((4, 3)), np.array([0, 1, 3, 0])), ValueError, r"target must hold class indices in \[0, 3\)"),
+        (
+            lambda: S.CrossEntropyLoss()(np.zeros((4, 3)), np.zeros(3, dtype=int)),
+            ValueError,
+            r"target must have shape \(4,\)",
+        ),
+        (
+            lambda: S.CrossEntropyLoss()(np.zeros((2, 3, 5)), np.zeros((2, 3), dtype=int)),
+            ValueError,
+            r"target must have shape \(2, 5\)",
+        ),
+        (
+            lambda: S.CrossEntropyLoss()(np.zeros((4, 3)), np.array([0, 1, 3, 0])),
+            ValueError,
+            r"target must hold class indices in \[0, 3\)",
+        ),
         (lambda: S.CrossEntropyLoss()(np.zeros((4, 3)), np.zeros(4)), ValueError, r"target must have a signed integer"),
         (lambda: S.CrossEntropyLoss(reduction="avg"), ValueError, r"reduction must be one of"),
         (lambda: S.MSELoss()(np.zeros((4, 3)), np.zeros((3, 4))), ValueError, r"target must have shape \(4, 3\)"),
         (lambda: S.Dropout("0.5"), TypeError, r"dropout probability p must be a number"),
         (lambda: S.Dropout(1.0), ValueError, r"p must be in \[0, 1\)"),
-        (lambda: S.Sequential(S.Linear(2, 2), nn.ReLU()), TypeError, r"Sequential takes scratch Layer objects, got ReLU at position 1"),
+        (
+            lambda: S.Sequential(S.Linear(2, 2), nn.ReLU()),
+            TypeError,
+            r"Sequential takes scratch Layer objects, got ReLU at position 1",
+        ),
         (lambda: S.GELU("fast"), ValueError, r"approximate must be 'none' or 'tanh'"),
         (lambda: S.Softmax(dim=1.0), TypeError, r"dim must be an int"),
         (lambda: S.Softmax(dim=2)(np.zeros((2, 2))), ValueError, r"dim=2 is out of range"),

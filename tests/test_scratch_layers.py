@@ -4,6 +4,7 @@ Each row runs on each of its input cases (batch 1 and 3-D inputs included): floa
 gradient of every input and parameter, the state_dict (names and buffers after forward), and a
 finite-difference check of the scratch layer. To add a layer, add a row.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -110,42 +111,121 @@ ROWS = [
     Row("log-softmax", lambda: S.LogSoftmax(dim=-1), lambda: nn.LogSoftmax(dim=-1), ROWS_2D),
     Row("dropout-p0", lambda: S.Dropout(0.0), lambda: nn.Dropout(0.0), ROWS_2D),
     Row("dropout-eval", lambda: S.Dropout(0.5), lambda: nn.Dropout(0.5), ROWS_2D, eval=True),
-    Row("batchnorm1d", lambda: S.BatchNorm1d(4), lambda: nn.BatchNorm1d(4), (((5, 4),), ((2, 4),), ((3, 4, 5),), ((1, 4, 3),))),
-    Row("batchnorm1d-eval", lambda: S.BatchNorm1d(4), lambda: _warm(nn.BatchNorm1d(4), (8, 4)), (((5, 4),), ((1, 4),), ((3, 4, 5),)), eval=True),
-    Row("batchnorm1d-momentum-none", lambda: S.BatchNorm1d(4, momentum=None), lambda: nn.BatchNorm1d(4, momentum=None), (((6, 4),),)),
-    Row("batchnorm1d-no-affine", lambda: S.BatchNorm1d(4, affine=False), lambda: nn.BatchNorm1d(4, affine=False), (((6, 4),),)),
+    Row(
+        "batchnorm1d",
+        lambda: S.BatchNorm1d(4),
+        lambda: nn.BatchNorm1d(4),
+        (((5, 4),), ((2, 4),), ((3, 4, 5),), ((1, 4, 3),)),
+    ),
+    Row(
+        "batchnorm1d-eval",
+        lambda: S.BatchNorm1d(4),
+        lambda: _warm(nn.BatchNorm1d(4), (8, 4)),
+        (((5, 4),), ((1, 4),), ((3, 4, 5),)),
+        eval=True,
+    ),
+    Row(
+        "batchnorm1d-momentum-none",
+        lambda: S.BatchNorm1d(4, momentum=None),
+        lambda: nn.BatchNorm1d(4, momentum=None),
+        (((6, 4),),),
+    ),
+    Row(
+        "batchnorm1d-no-affine",
+        lambda: S.BatchNorm1d(4, affine=False),
+        lambda: nn.BatchNorm1d(4, affine=False),
+        (((6, 4),),),
+    ),
     Row("batchnorm2d", lambda: S.BatchNorm2d(3), lambda: nn.BatchNorm2d(3), (((2, 3, 4, 5),), ((1, 3, 2, 2),))),
-    Row("batchnorm2d-eval", lambda: S.BatchNorm2d(3), lambda: _warm(nn.BatchNorm2d(3), (4, 3, 2, 2)), (((2, 3, 4, 5),), ((1, 3, 2, 2),)), eval=True),
+    Row(
+        "batchnorm2d-eval",
+        lambda: S.BatchNorm2d(3),
+        lambda: _warm(nn.BatchNorm2d(3), (4, 3, 2, 2)),
+        (((2, 3, 4, 5),), ((1, 3, 2, 2),)),
+        eval=True,
+    ),
     Row("layernorm", lambda: S.LayerNorm(4), lambda: nn.LayerNorm(4), ROWS_2D),
-    Row("layernorm-2d", lambda: S.LayerNorm((3, 4)), lambda: nn.LayerNorm((3, 4)), (((2, 3, 4),), ((1, 3, 4),), ((3, 4),))),
-    Row("layernorm-no-affine", lambda: S.LayerNorm(4, elementwise_affine=False), lambda: nn.LayerNorm(4, elementwise_affine=False), ROWS_2D),
+    Row(
+        "layernorm-2d",
+        lambda: S.LayerNorm((3, 4)),
+        lambda: nn.LayerNorm((3, 4)),
+        (((2, 3, 4),), ((1, 3, 4),), ((3, 4),)),
+    ),
+    Row(
+        "layernorm-no-affine",
+        lambda: S.LayerNorm(4, elementwise_affine=False),
+        lambda: nn.LayerNorm(4, elementwise_affine=False),
+        ROWS_2D,
+    ),
     Row("layernorm-no-bias", lambda: S.LayerNorm(4, bias=False), lambda: nn.LayerNorm(4, bias=False), ROWS_2D),
-    Row("embedding", lambda: S.Embedding(10, 4), lambda: nn.Embedding(10, 4), ((Ints((7,), 10),), (Ints((1,), 10),), (Ints((2, 5), 10),))),
-    Row("embedding-padding", lambda: S.Embedding(5, 3, padding_idx=1), lambda: nn.Embedding(5, 3, padding_idx=1), ((Ints((4, 6), 5, pad=1),),)),
+    Row(
+        "embedding",
+        lambda: S.Embedding(10, 4),
+        lambda: nn.Embedding(10, 4),
+        ((Ints((7,), 10),), (Ints((1,), 10),), (Ints((2, 5), 10),)),
+    ),
+    Row(
+        "embedding-padding",
+        lambda: S.Embedding(5, 3, padding_idx=1),
+        lambda: nn.Embedding(5, 3, padding_idx=1),
+        ((Ints((4, 6), 5, pad=1),),),
+    ),
     Row(
         "sequential",
         lambda: S.Sequential(S.Linear(4, 8), S.Tanh(), S.Linear(8, 8), S.BatchNorm1d(8), S.GELU(), S.Linear(8, 3)),
-        lambda: nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.BatchNorm1d(8), nn.GELU(), nn.Linear(8, 3)),
+        lambda: nn.Sequential(
+            nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.BatchNorm1d(8), nn.GELU(), nn.Linear(8, 3)
+        ),
         (((5, 4),), ((2, 4),)),
     ),
     Row("nested-block", Block, TorchBlock, ((Ints((2, 5), 10, pad=0),), (Ints((1, 3), 10, pad=0),))),
     Row("tied-block", lambda: Block(tied=True), lambda: TorchBlock(tied=True), ((Ints((2, 5), 10, pad=0),),)),
-    Row("sequential-of-blocks", lambda: S.Sequential(S.Sequential(S.Linear(3, 4), S.ReLU()), S.LayerNorm(4)),
-        lambda: nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.ReLU()), nn.LayerNorm(4)), (((5, 3),), ((2, 6, 3),))),
-    Row("cross-entropy", S.CrossEntropyLoss, nn.CrossEntropyLoss,
-        (((5, 3), Ints((5,), 3)), ((1, 3), Ints((1,), 3)), ((2, 3, 4), Ints((2, 4), 3)), ((2, 3, 2, 2), Ints((2, 2, 2), 3)), ((4,), Ints((), 4)))),
-    Row("cross-entropy-ignore", lambda: S.CrossEntropyLoss(ignore_index=-1), lambda: nn.CrossEntropyLoss(ignore_index=-1),
-        (((6, 3), Ints((6,), 3, ignore=-1)), ((2, 3, 5), Ints((2, 5), 3, ignore=-1)))),
-    Row("cross-entropy-sum", lambda: S.CrossEntropyLoss(reduction="sum"), lambda: nn.CrossEntropyLoss(reduction="sum"),
-        (((5, 3), Ints((5,), 3, ignore=-100)),)),
-    Row("cross-entropy-none", lambda: S.CrossEntropyLoss(reduction="none"), lambda: nn.CrossEntropyLoss(reduction="none"),
-        (((5, 3), Ints((5,), 3, ignore=-100)), ((2, 3, 4), Ints((2, 4), 3)))),
+    Row(
+        "sequential-of-blocks",
+        lambda: S.Sequential(S.Sequential(S.Linear(3, 4), S.ReLU()), S.LayerNorm(4)),
+        lambda: nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.ReLU()), nn.LayerNorm(4)),
+        (((5, 3),), ((2, 6, 3),)),
+    ),
+    Row(
+        "cross-entropy",
+        S.CrossEntropyLoss,
+        nn.CrossEntropyLoss,
+        (
+            ((5, 3), Ints((5,), 3)),
+            ((1, 3), Ints((1,), 3)),
+            ((2, 3, 4), Ints((2, 4), 3)),
+            ((2, 3, 2, 2), Ints((2, 2, 2), 3)),
+            ((4,), Ints((), 4)),
+        ),
+    ),
+    Row(
+        "cross-entropy-ignore",
+        lambda: S.CrossEntropyLoss(ignore_index=-1),
+        lambda: nn.CrossEntropyLoss(ignore_index=-1),
+        (((6, 3), Ints((6,), 3, ignore=-1)), ((2, 3, 5), Ints((2, 5), 3, ignore=-1))),
+    ),
+    Row(
+        "cross-entropy-sum",
+        lambda: S.CrossEntropyLoss(reduction="sum"),
+        lambda: nn.CrossEntropyLoss(reduction="sum"),
+        (((5, 3), Ints((5,), 3, ignore=-100)),),
+    ),
+    Row(
+        "cross-entropy-none",
+        lambda: S.CrossEntropyLoss(reduction="none"),
+        lambda: nn.CrossEntropyLoss(reduction="none"),
+        (((5, 3), Ints((5,), 3, ignore=-100)), ((2, 3, 4), Ints((2, 4), 3))),
+    ),
     Row("mse", S.MSELoss, nn.MSELoss, (((5, 4), (5, 4)), ((1,), (1,)), ((2, 3, 4), (2, 3, 4)))),
     Row("mse-sum", lambda: S.MSELoss(reduction="sum"), lambda: nn.MSELoss(reduction="sum"), (((5, 4), (5, 4)),)),
     Row("mse-none", lambda: S.MSELoss(reduction="none"), lambda: nn.MSELoss(reduction="none"), (((5, 4), (5, 4)),)),
     Row("bce-with-logits", S.BCEWithLogitsLoss, nn.BCEWithLogitsLoss, (((6,), Probs((6,))), ((2, 3), Probs((2, 3))))),
-    Row("bce-with-logits-none", lambda: S.BCEWithLogitsLoss(reduction="none"), lambda: nn.BCEWithLogitsLoss(reduction="none"),
-        (((2, 3), Probs((2, 3))),)),
+    Row(
+        "bce-with-logits-none",
+        lambda: S.BCEWithLogitsLoss(reduction="none"),
+        lambda: nn.BCEWithLogitsLoss(reduction="none"),
+        (((2, 3), Probs((2, 3))),),
+    ),
 ]
 CASES = [pytest.param(row, case, id=f"{row.id}-{i}") for row in ROWS for i, case in enumerate(row.cases)]
 
@@ -180,7 +260,9 @@ def assert_close(ours: Any, theirs: torch.Tensor, what: str) -> None:
     want = theirs.detach().numpy()
     got = np.asarray(ours)
     assert got.shape == want.shape, f"{what}: shape {got.shape} vs torch {want.shape}"
-    scale = max(float(np.abs(want).max()) if want.size else 0.0, 1e-6)  # a true 0 (a bias before BatchNorm) is rounding noise
+    scale = max(
+        float(np.abs(want).max()) if want.size else 0.0, 1e-6
+    )  # a true 0 (a bias before BatchNorm) is rounding noise
     assert float(np.abs(got - want).max() if want.size else 0.0) <= RTOL * scale, f"{what} differs from torch"
 
 

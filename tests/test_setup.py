@@ -1,4 +1,5 @@
 """Notebook set-up, device helper, doctor, and the command line."""
+
 from __future__ import annotations
 
 import random
@@ -59,8 +60,15 @@ def _spec_dir(tmp_path, python: str):
 
     folder = tmp_path / "kernels" / "python3"
     folder.mkdir(parents=True)
-    (folder / "kernel.json").write_text(json.dumps({"argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                                                     "display_name": "Python 3", "language": "python"}))
+    (folder / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3",
+                "language": "python",
+            }
+        )
+    )
     return KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")], ensure_native_kernel=False)
 
 
@@ -71,5 +79,8 @@ def test_doctor_notices_a_python3_kernel_of_another_environment(tmp_path):
     assert doctor.check_kernel(manager=_spec_dir(tmp_path / "a", sys.executable), out=lines.append) is None
     assert doctor.check_kernel(manager=_spec_dir(tmp_path / "b", "python3"), out=lines.append) is None
     problem = doctor.check_kernel(manager=_spec_dir(tmp_path / "c", "/opt/other-env/bin/python"), out=lines.append)
-    assert problem.startswith("the Jupyter kernel 'python3'") and "runs /opt/other-env/bin/python, not this environment's Python" in problem
+    assert (
+        problem.startswith("the Jupyter kernel 'python3'")
+        and "runs /opt/other-env/bin/python, not this environment's Python" in problem
+    )
     assert "jupyter kernelspec remove python3" in problem and lines[-1].endswith("ANOTHER environment")

@@ -1,4 +1,5 @@
 """Chapter 06: the 2-D loss surfaces and the drivers that walk optimizers across them."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,11 +58,16 @@ def test_divergence_stops_the_run_and_fills_nan_without_warnings():
 
 TORCH_TWINS = {
     "sgd": (lambda: optim.SGD(lr=0.05), lambda ps: torch.optim.SGD(ps, lr=0.05)),
-    "nesterov": (lambda: optim.SGD(lr=0.01, momentum=0.9, nesterov=True),
-                 lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9, nesterov=True)),
+    "nesterov": (
+        lambda: optim.SGD(lr=0.01, momentum=0.9, nesterov=True),
+        lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9, nesterov=True),
+    ),
     "rmsprop": (lambda: optim.RMSprop(lr=0.05), lambda ps: torch.optim.RMSprop(ps, lr=0.05)),
     "adam": (lambda: optim.Adam(lr=0.1), lambda ps: torch.optim.Adam(ps, lr=0.1)),
-    "adamw": (lambda: optim.AdamW(lr=0.1, weight_decay=0.1), lambda ps: torch.optim.AdamW(ps, lr=0.1, weight_decay=0.1)),
+    "adamw": (
+        lambda: optim.AdamW(lr=0.1, weight_decay=0.1),
+        lambda ps: torch.optim.AdamW(ps, lr=0.1, weight_decay=0.1),
+    ),
 }
 
 
@@ -80,8 +86,13 @@ def test_schedulers_are_stepped_after_each_optimizer_step():
     bowl = quadratic(1.0, 20.0)
     opt = optim.SGD(lr=0.05)
     a = run_optimizer(opt, bowl.start, bowl.grad, 20, scheduler=optim.StepLR(opt, step_size=5, gamma=0.5))
-    b = run_torch_optimizer(lambda ps: torch.optim.SGD(ps, lr=0.05), bowl.start, bowl.grad, 20,
-                            make_scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=5, gamma=0.5))
+    b = run_torch_optimizer(
+        lambda ps: torch.optim.SGD(ps, lr=0.05),
+        bowl.start,
+        bowl.grad,
+        20,
+        make_scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=5, gamma=0.5),
+    )
     c = run_optimizer(optim.SGD(lr=0.05), bowl.start, bowl.grad, 20)
     assert max_abs_diff(a, b) < 1e-12
     assert max_abs_diff(a, c) > 1e-3  # the schedule really changed the path

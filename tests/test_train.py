@@ -1,4 +1,5 @@
 """The training loop: learns, records history, stops early, and fails loudly on NaN."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,7 +20,15 @@ def test_fit_learns_wine_and_keeps_a_history():
     split = load_dataset("wine", seed=0)
     train, val, test = split_loaders(split, batch_size=16, seed=0)
     model = _mlp(split.n_features, split.n_classes)
-    history = fit(model, train, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=1e-2), epochs=15, val_loader=val, progress=False)
+    history = fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.Adam(model.parameters(), lr=1e-2),
+        epochs=15,
+        val_loader=val,
+        progress=False,
+    )
     assert len(history) == 15
     assert set(history.records) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
     assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
@@ -35,7 +44,9 @@ def test_fit_is_reproducible_with_the_same_seeds():
     for _ in range(2):
         model = _mlp(2, 3, seed=1)
         loader = make_loader(X, y, batch_size=32, seed=2)
-        h = fit(model, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=3, progress=False)
+        h = fit(
+            model, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=3, progress=False
+        )
         runs.append(h["train_loss"])
     assert runs[0] == runs[1]
 
@@ -45,14 +56,30 @@ def test_nan_loss_names_the_epoch_and_suggests_a_lower_learning_rate():
     model = _mlp(2, 3)
     loader = make_loader(X, y, batch_size=20)
     with pytest.raises(TrainingDiverged, match=r"at epoch \d+, batch \d+; try a lower learning rate"):
-        fit(model, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=1e12), epochs=20, progress=False)
+        fit(
+            model,
+            loader,
+            nn.CrossEntropyLoss(),
+            torch.optim.SGD(model.parameters(), lr=1e12),
+            epochs=20,
+            progress=False,
+        )
 
 
 def test_early_stopping_restores_the_best_weights():
     split = load_dataset("iris", seed=0)
     train, val, _ = split_loaders(split, batch_size=8)
     model = _mlp(split.n_features, split.n_classes)
-    history = fit(model, train, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=0.05), epochs=200, val_loader=val, patience=3, progress=False)
+    history = fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.Adam(model.parameters(), lr=0.05),
+        epochs=200,
+        val_loader=val,
+        patience=3,
+        progress=False,
+    )
     assert len(history) < 200
     best_epoch, best_loss = history.best("val_loss", mode="min")
     assert len(history) == best_epoch + 1 + 3
@@ -119,8 +146,18 @@ def test_fit_steps_the_scheduler_per_step_or_per_epoch_and_clips(every: str, cli
         if by_hand:
             _by_hand(model, loader, opt, warm, every, epochs=3, clip=clip)
         else:
-            fit(model, loader, nn.CrossEntropyLoss(), opt, epochs=3, scheduler=warm, schedule_every=every,
-                clip_grad_norm=clip, metrics={}, progress=False)
+            fit(
+                model,
+                loader,
+                nn.CrossEntropyLoss(),
+                opt,
+                epochs=3,
+                scheduler=warm,
+                schedule_every=every,
+                clip_grad_norm=clip,
+                metrics={},
+                progress=False,
+            )
         runs.append((opt.seen, [p.detach().clone() for p in model.parameters()]))
     (lrs_hand, w_hand), (lrs_fit, w_fit) = runs
     assert lrs_fit == lrs_hand and len(lrs_fit) == 9
@@ -135,8 +172,16 @@ def test_fit_clipping_bounds_every_update():
     model = _mlp(2, 3)
     before = [p.detach().clone() for p in model.parameters()]
     loader = make_loader(X, y, batch_size=60, shuffle=False)
-    fit(model, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=1.0), epochs=1,
-        clip_grad_norm=1e-3, metrics={}, progress=False)
+    fit(
+        model,
+        loader,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=1.0),
+        epochs=1,
+        clip_grad_norm=1e-3,
+        metrics={},
+        progress=False,
+    )
     moved = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before, strict=True)])
     assert 0 < float(moved.norm()) <= 1e-3 + 1e-9  # one SGD step of lr 1 with a gradient of norm <= 1e-3
 
@@ -150,7 +195,9 @@ def test_fit_drives_reduce_lr_on_plateau_with_the_validation_loss():
     fit(model, train, nn.CrossEntropyLoss(), opt, epochs=4, val_loader=val, scheduler=plateau, progress=False)
     assert opt.param_groups[0]["lr"] < 1e-5
     with pytest.raises(ValueError, match="schedule_every='step'"):
-        fit(model, train, nn.CrossEntropyLoss(), opt, epochs=1, scheduler=plateau, schedule_every="step", progress=False)
+        fit(
+            model, train, nn.CrossEntropyLoss(), opt, epochs=1, scheduler=plateau, schedule_every="step", progress=False
+        )
 
 
 @pytest.mark.parametrize(
@@ -175,7 +222,6 @@ def test_fit_bad_arguments_name_the_argument(kwargs, exc, match):
         fit(model, loader, nn.CrossEntropyLoss(), "adam", epochs=1)
     with pytest.raises(TypeError, match="model"):
         fit(lambda x: x, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=1)
-
 
 
 def test_history_and_evaluate_bad_arguments():

@@ -1,4 +1,5 @@
 """Plots draw what they should and reject bad shapes."""
+
 from __future__ import annotations
 
 import matplotlib

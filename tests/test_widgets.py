@@ -1,4 +1,5 @@
 """The notebooks' widgets, driven without a browser: set a control's value, check state, labels and plots."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -71,7 +72,9 @@ def test_playground_l2_shrinks_the_weights(playground: Playground):
         playground.l2.value = 1e-2
         playground.reset()
         playground.train_steps(100)
-        return sum((p.detach() ** 2).sum().item() for n, p in playground.model.named_parameters() if n.endswith("weight"))
+        return sum(
+            (p.detach() ** 2).sum().item() for n, p in playground.model.named_parameters() if n.endswith("weight")
+        )
 
     assert weight_norm(True) < 0.8 * weight_norm(False)
     playground.l2_on.value = False
@@ -176,7 +179,7 @@ def test_conv3x3_is_cross_correlation_with_zero_padding():
     rng = np.random.default_rng(0)
     image, kernel = rng.normal(size=(5, 6)), rng.normal(size=(3, 3))
     padded = np.pad(image, 1)  # (7, 8)
-    expected = np.array([[np.sum(padded[i:i + 3, j:j + 3] * kernel) for j in range(6)] for i in range(5)])
+    expected = np.array([[np.sum(padded[i : i + 3, j : j + 3] * kernel) for j in range(6)] for i in range(5)])
     np.testing.assert_allclose(conv3x3(image, kernel), expected, atol=1e-5)
     with pytest.raises(ValueError, match=r"kernel must have shape \(3, 3\)"):
         conv3x3(image, np.ones((2, 2)))

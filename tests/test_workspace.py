@@ -1,4 +1,5 @@
 """The learner's workspace: own copies, links that still work, updates offered and never forced."""
+
 from __future__ import annotations
 
 import json
@@ -73,7 +74,11 @@ def test_a_course_update_replaces_untouched_copies_and_offers_the_rest(course: P
     actions = {a.path.name: a for a in sync_workspace(course)}
     assert actions[mine.name].what == "offered" and mine.read_text() == mine_before  # nothing lost
     offer = mine.with_name("exercise-03_mlp_backprop.new.ipynb")
-    assert actions[mine.name].offer == offer and "# course update" in offer.read_text() and "# my work" not in offer.read_text()
+    assert (
+        actions[mine.name].offer == offer
+        and "# course update" in offer.read_text()
+        and "# my work" not in offer.read_text()
+    )
     assert str(actions[mine.name]).startswith("a newer version of exercise-03_mlp_backprop.ipynb is available")
     assert actions[untouched.name].what == "updated" and "# course update" in untouched.read_text()
     shutil.copy(offer, mine)  # the learner takes the new version: the offer goes away

@@ -5,6 +5,7 @@
 - ``cross_entropy``: mean negative log-likelihood built from ``Tensor`` ops.
 - ``Linear``, ``MLP``, ``train_mlp``: a classifier trained with our own engine (``nn.py``).
 """
+
 from __future__ import annotations
 
 from nncourse.autograd.nn import MLP, Linear, train_mlp

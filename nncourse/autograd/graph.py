@@ -2,6 +2,7 @@
 
 Works for both ``Value`` and ``Tensor`` roots: anything with ``.parents`` and ``.op``.
 """
+
 from __future__ import annotations
 
 from typing import Any

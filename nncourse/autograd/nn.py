@@ -3,6 +3,7 @@
 No optimiser class: the update ``p.data -= lr * p.grad`` is written out in ``train_mlp`` so the
 whole learning step is visible in one place.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

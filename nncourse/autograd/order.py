@@ -1,4 +1,5 @@
 """The one graph walk every part of the engine uses: nodes in topological order, without recursion."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

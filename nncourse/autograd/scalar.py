@@ -9,6 +9,7 @@ Convention for gradients, PyTorch's: ``backward()`` *accumulates* into the ``.gr
 other node holds the gradient of the latest pass only (torch keeps none for them). Call
 ``zero_grad(nodes)`` (or set ``v.grad = 0.0``) on the leaves before a backward pass that must not add up.
 """
+
 from __future__ import annotations
 
 import math

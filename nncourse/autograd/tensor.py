@@ -8,6 +8,7 @@ Gradients accumulate into ``.grad`` of tensors with ``requires_grad=True``: inte
 a fresh ``.grad`` on every ``backward()`` call, leaves keep accumulating (call ``zero_grad()``
 between steps, as in PyTorch).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -151,9 +152,7 @@ class Tensor:
     def __truediv__(self, other: Tensor | ArrayLike) -> Tensor:
         b = self._lift(other)
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-        return self._node(
-            self.data / b.data, (self, b), "/", lambda g: (g / b.data, -g * self.data / b.data**2)
-        )
+        return self._node(self.data / b.data, (self, b), "/", lambda g: (g / b.data, -g * self.data / b.data**2))
 
     def __radd__(self, other: ArrayLike) -> Tensor:
         return self._lift(other) + self
@@ -249,7 +248,9 @@ class Tensor:
         axes = _axes(axis, self.ndim)
         # d(sum a)/da_i = 1: copy g back along the summed axes
         return self._node(
-            self.data.sum(axis=axes, keepdims=keepdims), (self,), "sum",
+            self.data.sum(axis=axes, keepdims=keepdims),
+            (self,),
+            "sum",
             lambda g: (_expand(g, axes, keepdims, self.shape),),
         )
 
@@ -268,7 +269,9 @@ class Tensor:
         winners /= winners.sum(axis=axes, keepdims=True)
         # d(max a)/da_i = 1/k for the k entries equal to the max, else 0
         return self._node(
-            m if keepdims else np.squeeze(m, axis=axes), (self,), "max",
+            m if keepdims else np.squeeze(m, axis=axes),
+            (self,),
+            "max",
             lambda g: (_expand(g, axes, keepdims, self.shape) * winners,),
         )
 
@@ -306,9 +309,7 @@ class Tensor:
         shifted = self.data - self.data.max(axis=axis, keepdims=True)
         logp = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         # Jacobian-vector product of log-softmax: g - softmax(a) * sum(g)
-        return self._node(
-            logp, (self,), "log_softmax", lambda g: (g - np.exp(logp) * g.sum(axis=axis, keepdims=True),)
-        )
+        return self._node(logp, (self,), "log_softmax", lambda g: (g - np.exp(logp) * g.sum(axis=axis, keepdims=True),))
 
     # ------------------------------------------------------------------ backward pass
     def _topological_order(self) -> list[Tensor]:
@@ -364,7 +365,8 @@ def cross_entropy(logits: Tensor, target: np.ndarray) -> Tensor:
     target = np.asarray(target)
     check_array("target", target, ("N",), dims=dims, dtype_kind="iu")
     if target.size and (target.min() < 0 or target.max() >= dims["C"]):
-        raise ValueError(f"target must hold class indices in [0, {dims['C']}), got range "
-                         f"[{target.min()}, {target.max()}]")
+        raise ValueError(
+            f"target must hold class indices in [0, {dims['C']}), got range [{target.min()}, {target.max()}]"
+        )
     picked = logits.log_softmax(axis=-1)[np.arange(dims["N"]), target]
     return -picked.mean()

@@ -7,6 +7,7 @@ Labels are 0 and 1. For one example ``x: (D,)`` the neuron computes ``z = w·x +
 
 (``y - y_hat`` is +1 for a missed positive, -1 for a false positive, 0 when right.)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -14,6 +14,7 @@ Labels are 0 and 1. Gradient descent starts from ``w = 0, b = 0`` and repeats ``
 Argument order, shared with chapter 01: functions that compute outputs take ``(X, w, b)``, like
 ``weighted_sum``; functions that update the parameters take ``(w, b, X, y, lr)``, like ``update``.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -16,6 +16,7 @@ Two groups of helpers:
       softmax_cross_entropy_backward(logits, y) -> dlogits   mean loss over the N rows
       mlp_gradients(X, y, W1, b1, W2, b2) -> {"W1", "b1", "W2", "b2"}
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -123,7 +124,7 @@ def train_numpy_mlp(
         order = np.arange(n) if batch_size >= n else rng.permutation(n)
         total = 0.0
         for start in range(0, n, batch_size):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             logits, caches = model.forward(X[rows])  # (B, C)
             loss, loss_cache = criterion.forward(logits, y[rows])
             model.zero_grad()  # backward adds into model.grads
@@ -201,4 +202,9 @@ def mlp_gradients(
     _, loss_cache = criterion.forward(logits, y)
     model.backward(criterion.backward(1.0, loss_cache), caches)  # a fresh model: its grads start at 0
     g = model.grads  # torch layout: "0.weight" (H, D), "2.weight" (C, H)
-    return {"W1": g["0.weight"].T.copy(), "b1": g["0.bias"].copy(), "W2": g["2.weight"].T.copy(), "b2": g["2.bias"].copy()}
+    return {
+        "W1": g["0.weight"].T.copy(),
+        "b1": g["0.bias"].copy(),
+        "W2": g["2.weight"].T.copy(),
+        "b2": g["2.bias"].copy(),
+    }

@@ -8,6 +8,7 @@ its answer by *running* ``nncourse.autograd``: no derivative is written out a se
 - ``unbroadcast(grad, shape)``: the gradient of an operand that numpy broadcasting stretched.
 - ``backprop(graph, values, output)``: every node's gradient in a small expression graph.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -61,8 +62,9 @@ def local_grads(op: str, a: float, b: float = 0.0) -> tuple[float, float, float]
     return out.data, va.grad, vb.grad
 
 
-def _build_values(parents: dict[str, list[str]], root: str, leaf: Callable[[str], Value],
-                  node: Callable[[str, list[Value]], Value]) -> dict[str, Value]:
+def _build_values(
+    parents: dict[str, list[str]], root: str, leaf: Callable[[str], Value], node: Callable[[str, list[Value]], Value]
+) -> dict[str, Value]:
     """Make one ``Value`` per name reachable from ``root``: ``leaf(name)`` for names with no entry in
     ``parents``, ``node(name, input_values)`` for the others.  ``ValueError`` on a cycle."""
     made: dict[str, Value] = {}
@@ -90,7 +92,8 @@ def topological_order(parents: dict[str, list[str]], root: str) -> list[str]:
     the order ``Value.topological_order`` finds; any order with the property above is valid.
     """
     made = _build_values(
-        parents, root,
+        parents,
+        root,
         leaf=lambda name: Value(0.0, label=name),
         node=lambda name, inputs: Value(0.0, tuple(inputs), "node", label=name),
     )
@@ -130,12 +133,16 @@ def backprop(graph: dict[str, dict], values: dict[str, float], output: str) -> d
         ``{name: gradient}`` for every name in ``values`` and ``graph`` (``1.0`` for ``output``,
         ``0.0`` for names the output does not depend on).
     """
-    missing = [name for name in {p for spec in graph.values() for p in spec["inputs"]} | {output}
-               if name not in graph and name not in values]
+    missing = [
+        name
+        for name in {p for spec in graph.values() for p in spec["inputs"]} | {output}
+        if name not in graph and name not in values
+    ]
     if missing:
         raise ValueError(f"no value and no op for {sorted(missing)}")
     made = _build_values(
-        {name: list(spec["inputs"]) for name, spec in graph.items()}, output,
+        {name: list(spec["inputs"]) for name, spec in graph.items()},
+        output,
         leaf=lambda name: Value(values[name], label=name),
         node=lambda name, inputs: _apply(graph[name]["op"], inputs),
     )

@@ -8,6 +8,7 @@ the grader's wire as plain data::
     logits = mlp_logits(X, state)               # (N, 2) numpy
     state = train_step(X, y, state, lr=1.0)     # one step of full-batch SGD on the mean cross-entropy
 """
+
 from __future__ import annotations
 
 import itertools
@@ -32,8 +33,12 @@ def initial_state(sizes: list[int], seed: int = 0) -> State:
     state: State = {}
     for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         bound = 1.0 / math.sqrt(fan_in)  # torch's Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-        state[f"{2 * i}.weight"] = ((torch.rand(fan_out, fan_in, generator=generator, dtype=torch.float64) * 2 - 1) * bound).numpy()
-        state[f"{2 * i}.bias"] = ((torch.rand(fan_out, generator=generator, dtype=torch.float64) * 2 - 1) * bound).numpy()
+        state[f"{2 * i}.weight"] = (
+            (torch.rand(fan_out, fan_in, generator=generator, dtype=torch.float64) * 2 - 1) * bound
+        ).numpy()
+        state[f"{2 * i}.bias"] = (
+            (torch.rand(fan_out, generator=generator, dtype=torch.float64) * 2 - 1) * bound
+        ).numpy()
     return state
 
 
@@ -52,7 +57,9 @@ def mlp_from_state(state: State) -> nn.Sequential:
         if i < n_layers - 1:
             layers.append(nn.ReLU())
     net = nn.Sequential(*layers)
-    net.load_state_dict({name: torch.as_tensor(np.asarray(value), dtype=torch.float64) for name, value in state.items()})
+    net.load_state_dict(
+        {name: torch.as_tensor(np.asarray(value), dtype=torch.float64) for name, value in state.items()}
+    )
     return net
 
 

@@ -11,6 +11,7 @@ point by point. Every path is float64; once a point leaves the disc of radius ``
 stops and the remaining rows are NaN (matplotlib leaves them out), which keeps diverging learning
 rates from overflowing.
 """
+
 from __future__ import annotations
 
 import math
@@ -105,8 +106,15 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, start: tuple[float, float] = (-
         dy = 2 * b * (y - x**2)
         return np.stack([dx, dy], axis=-1)  # (..., 2)
 
-    return Surface(f"Rosenbrock (b={b:g})", f, grad, np.array([a, a * a], dtype=np.float64),
-                   np.array(start, dtype=np.float64), (-2.0, 2.0), (-1.0, 3.0))
+    return Surface(
+        f"Rosenbrock (b={b:g})",
+        f,
+        grad,
+        np.array([a, a * a], dtype=np.float64),
+        np.array(start, dtype=np.float64),
+        (-2.0, 2.0),
+        (-1.0, 3.0),
+    )
 
 
 def _start(start: Any) -> np.ndarray:
@@ -126,8 +134,9 @@ def _check_steps(steps: int) -> None:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
 
 
-def run_optimizer(opt: Any, start: Any, grad_fn: GradFn, steps: int, *, scheduler: Any = None,
-                  max_norm: float = 1e6) -> np.ndarray:
+def run_optimizer(
+    opt: Any, start: Any, grad_fn: GradFn, steps: int, *, scheduler: Any = None, max_norm: float = 1e6
+) -> np.ndarray:
     """Drive an ``nncourse.optim`` optimizer from ``start`` for ``steps`` steps; return the path.
 
     At each step the optimizer receives ``{"theta": grad_fn(theta)}``; after it, ``scheduler.step()``
@@ -157,9 +166,15 @@ def run_optimizer(opt: Any, start: Any, grad_fn: GradFn, steps: int, *, schedule
     return path
 
 
-def run_torch_optimizer(make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer], start: Any,
-                        grad_fn: GradFn, steps: int, *, make_scheduler: Callable[[Any], Any] | None = None,
-                        max_norm: float = 1e6) -> np.ndarray:
+def run_torch_optimizer(
+    make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
+    start: Any,
+    grad_fn: GradFn,
+    steps: int,
+    *,
+    make_scheduler: Callable[[Any], Any] | None = None,
+    max_norm: float = 1e6,
+) -> np.ndarray:
     """Like ``run_optimizer`` but with a ``torch.optim`` optimizer on a float64 tensor.
 
     Args:

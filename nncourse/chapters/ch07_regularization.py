@@ -9,6 +9,7 @@ Dropout and batch normalisation as layers live in ``nncourse.scratch`` (``Dropou
 the functions here are the plain-data forms used by chapter 07 and its exercise. Training goes
 through ``nncourse.train.fit``: this module has no training loop of its own.
 """
+
 from __future__ import annotations
 
 import time
@@ -151,7 +152,9 @@ DEFAULT_CONFIGS: tuple[AblationConfig, ...] = (
 """The chapter's ablation on digits: 150 training examples, one remedy at a time; "more data" uses all 1,077."""
 
 
-def make_regularized_mlp(n_in: int, n_out: int, hidden: Sequence[int] = (256, 256), *, dropout: float = 0.0, batch_norm: bool = False) -> MLP:
+def make_regularized_mlp(
+    n_in: int, n_out: int, hidden: Sequence[int] = (256, 256), *, dropout: float = 0.0, batch_norm: bool = False
+) -> MLP:
     """The package's ``MLP``: ``Linear -> [BatchNorm1d] -> ReLU -> [Dropout]`` per hidden layer, then a
     ``Linear`` to ``n_out`` logits.
 
@@ -161,7 +164,13 @@ def make_regularized_mlp(n_in: int, n_out: int, hidden: Sequence[int] = (256, 25
 
 
 def train_config(
-    config: AblationConfig, data: Split, seed: int = 0, *, epochs: int = 100, lr: float = 3e-3, hidden: Sequence[int] = (256, 256)
+    config: AblationConfig,
+    data: Split,
+    seed: int = 0,
+    *,
+    epochs: int = 100,
+    lr: float = 3e-3,
+    hidden: Sequence[int] = (256, 256),
 ) -> tuple[nn.Module, History]:
     """Train ``make_regularized_mlp`` on the first ``config.n_train`` training rows with ``fit``: full batch, AdamW.
 
@@ -172,15 +181,25 @@ def train_config(
     n_total = len(data.y_train)
     n = n_total if config.n_train is None else int(config.n_train)
     if not 2 <= n <= n_total:
-        raise ValueError(f"n_train must be between 2 and {n_total} (the training part of {data.name!r}), got {config.n_train}")
+        raise ValueError(
+            f"n_train must be between 2 and {n_total} (the training part of {data.name!r}), got {config.n_train}"
+        )
     torch.manual_seed(seed)
-    model = make_regularized_mlp(data.n_features, data.n_classes, hidden, dropout=config.dropout, batch_norm=config.batch_norm)
+    model = make_regularized_mlp(
+        data.n_features, data.n_classes, hidden, dropout=config.dropout, batch_norm=config.batch_norm
+    )
     train_loader = make_loader(data.X_train[:n], data.y_train[:n], batch_size=n, seed=seed)  # one full batch per epoch
     val_loader = make_loader(data.X_val, data.y_val, batch_size=len(data.y_val), shuffle=False)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=config.weight_decay)
     history = fit(
-        model, train_loader, nn.CrossEntropyLoss(), optimizer,
-        epochs=epochs, val_loader=val_loader, patience=config.patience, progress=False,
+        model,
+        train_loader,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        epochs=epochs,
+        val_loader=val_loader,
+        patience=config.patience,
+        progress=False,
     )
     return model, history
 
@@ -209,28 +228,38 @@ def run_ablation(
         if isinstance(config, dict):
             config = AblationConfig(**config)
         if not isinstance(config, AblationConfig):
-            raise TypeError(f"each config must be an AblationConfig or a dict of its fields, got {type(config).__name__}")
+            raise TypeError(
+                f"each config must be an AblationConfig or a dict of its fields, got {type(config).__name__}"
+            )
         start = time.perf_counter()
         model, history = train_config(config, data, seed, epochs=epochs, lr=lr, hidden=hidden)
         seconds = time.perf_counter() - start
         n = len(data.y_train) if config.n_train is None else int(config.n_train)
         parts = {}
-        splits = (("train", data.X_train[:n], data.y_train[:n]), ("val", data.X_val, data.y_val), ("test", data.X_test, data.y_test))
+        splits = (
+            ("train", data.X_train[:n], data.y_train[:n]),
+            ("val", data.X_val, data.y_val),
+            ("test", data.X_test, data.y_test),
+        )
         for part, X, y in splits:
-            parts[part] = evaluate(model, make_loader(X, y, batch_size=len(y), shuffle=False), loss_fn, {"accuracy": accuracy})
+            parts[part] = evaluate(
+                model, make_loader(X, y, batch_size=len(y), shuffle=False), loss_fn, {"accuracy": accuracy}
+            )
         weights = [m.weight.detach() for m in model.modules() if isinstance(m, nn.Linear)]
-        rows.append({
-            "config": config.name,
-            "n_train": n,
-            "epochs_run": len(history),
-            "train_accuracy": parts["train"]["accuracy"],
-            "val_accuracy": parts["val"]["accuracy"],
-            "val_loss": parts["val"]["loss"],
-            "test_accuracy": parts["test"]["accuracy"],
-            "weight_norm": float(torch.sqrt(sum(((w**2).sum() for w in weights), torch.zeros(())))),
-            "seconds": seconds,
-            "history": {k: list(v) for k, v in history.records.items()},
-        })
+        rows.append(
+            {
+                "config": config.name,
+                "n_train": n,
+                "epochs_run": len(history),
+                "train_accuracy": parts["train"]["accuracy"],
+                "val_accuracy": parts["val"]["accuracy"],
+                "val_loss": parts["val"]["loss"],
+                "test_accuracy": parts["test"]["accuracy"],
+                "weight_norm": float(torch.sqrt(sum(((w**2).sum() for w in weights), torch.zeros(())))),
+                "seconds": seconds,
+                "history": {k: list(v) for k, v in history.records.items()},
+            }
+        )
     return rows
 
 

@@ -10,6 +10,7 @@ ones are the same kind of object:
 
 Inputs ``x`` are 1-D numpy arrays of shape ``(N,)`` on ``[-1, 1]``; models see them as ``(N, 1)``.
 """
+
 from __future__ import annotations
 
 import math
@@ -55,7 +56,9 @@ def _check_k(k: int) -> None:
 
 
 # --------------------------------------------------------------------------- networks
-def make_relu_net_1d(width: int, depth: int, seed: int | None = 0, dtype: torch.dtype = torch.float32, init: str = "spread") -> nn.Sequential:
+def make_relu_net_1d(
+    width: int, depth: int, seed: int | None = 0, dtype: torch.dtype = torch.float32, init: str = "spread"
+) -> nn.Sequential:
     """``depth`` hidden layers of ``width`` ReLU units, input ``(N, 1)`` -> output ``(N, 1)``.
 
     ``seed`` fixes the initialisation (``None`` leaves torch's global generator alone). ``init``:
@@ -186,9 +189,7 @@ def kinks_of_shallow_net(model: nn.Sequential, lo: float = -1.0, hi: float = 1.0
 
 
 # --------------------------------------------------------------------------- training
-def fit_regressor(
-    model: nn.Module, x: np.ndarray, y: np.ndarray, steps: int = 1500, lr: float = 1e-2
-) -> float:
+def fit_regressor(model: nn.Module, x: np.ndarray, y: np.ndarray, steps: int = 1500, lr: float = 1e-2) -> float:
     """Full-batch Adam on the mean squared error, learning rate cosine-annealed to ``lr / 100``.
 
     ``x: (N,)``, ``y: (N,)``. Full-batch training has no randomness of its own: the seed lives in

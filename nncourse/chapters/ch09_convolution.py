@@ -11,6 +11,7 @@ The pattern bench: ``PATTERNS`` (3x3 binary patterns), ``bench_images(pattern)``
 every distractor drawn on blank 8x8 images, plus a uniformly bright one) and ``peak_responses``.
 Notebook helpers: ``demo_image``, ``receptive_field``, ``parameter_counts``, ``speedup_class``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -23,21 +24,36 @@ from nncourse.scratch.functional import conv
 from nncourse.scratch.functional.conv import conv_output_size
 
 __all__ = [
-    "PATTERNS", "bench_images", "conv2d_backward", "conv2d_forward", "conv_output_size", "demo_image", "design_kernel",
-    "parameter_counts", "peak_responses", "receptive_field", "speedup_class", "verify_detector",
+    "PATTERNS",
+    "bench_images",
+    "conv2d_backward",
+    "conv2d_forward",
+    "conv_output_size",
+    "demo_image",
+    "design_kernel",
+    "parameter_counts",
+    "peak_responses",
+    "receptive_field",
+    "speedup_class",
+    "verify_detector",
 ]
 
 
 # ---------------------------------------------------------------------------------------------- exercise references
-def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
+def conv2d_forward(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride: int = 1, padding: int = 0
+) -> np.ndarray:
     """x (N, C_in, H, W), weight (C_out, C_in, kH, kW), bias (C_out,) -> out (N, C_out, H_out, W_out)."""
     return conv.conv2d_forward(x, weight, bias, stride=stride, padding=padding)[0]
 
 
-def conv2d_backward(dout: np.ndarray, x: np.ndarray, weight: np.ndarray, stride: int = 1,
-                    padding: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def conv2d_backward(
+    dout: np.ndarray, x: np.ndarray, weight: np.ndarray, stride: int = 1, padding: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """dout (N, C_out, H_out, W_out) -> (dx like x, dweight like weight, dbias (C_out,))."""
-    _, cache = conv.conv2d_forward(x, weight, np.zeros(weight.shape[0], dtype=weight.dtype), stride=stride, padding=padding)
+    _, cache = conv.conv2d_forward(
+        x, weight, np.zeros(weight.shape[0], dtype=weight.dtype), stride=stride, padding=padding
+    )
     return conv.conv2d_backward(dout, cache)  # type: ignore[return-value]  # dbias is set: a bias was given
 
 
@@ -82,7 +98,7 @@ def bench_images(pattern: np.ndarray) -> tuple[np.ndarray, list[str]]:
 
     def draw(p: np.ndarray, row: int, col: int, name: str) -> None:
         image = np.zeros((8, 8))
-        image[row: row + 3, col: col + 3] = p
+        image[row : row + 3, col : col + 3] = p
         images.append(image)
         names.append(name)
 
@@ -98,7 +114,9 @@ def bench_images(pattern: np.ndarray) -> tuple[np.ndarray, list[str]]:
 
 def peak_responses(kernel: np.ndarray, images: np.ndarray) -> np.ndarray:
     """The largest output of ``kernel`` (kH, kW) over each image (M, H, W) (no padding): (M,)."""
-    out, _ = conv.conv2d_forward(np.asarray(images, dtype=np.float64)[:, None], np.asarray(kernel, dtype=np.float64)[None, None])
+    out, _ = conv.conv2d_forward(
+        np.asarray(images, dtype=np.float64)[:, None], np.asarray(kernel, dtype=np.float64)[None, None]
+    )
     return out.max(axis=(1, 2, 3))
 
 
@@ -116,8 +134,10 @@ def verify_detector(pattern: np.ndarray, kernel: Any, margin: float = 0.05) -> s
     if target <= 0:
         return f"your kernel's strongest response to the pattern is {target:.3g}: it should be clearly positive"
     if peaks[worst] > (1 - margin) * target:
-        return (f"your kernel responds {target:.3g} to the pattern but {peaks[worst]:.3g} to "
-                f"'{names[worst]}': it must respond clearly more to the pattern than to anything else")
+        return (
+            f"your kernel responds {target:.3g} to the pattern but {peaks[worst]:.3g} to "
+            f"'{names[worst]}': it must respond clearly more to the pattern than to anything else"
+        )
     return None
 
 
@@ -128,7 +148,7 @@ def demo_image(size: int = 28) -> np.ndarray:
     rows, cols = np.mgrid[0:size, 0:size]
     image = np.zeros((size, size))
     s = size // 4
-    image[s: 2 * s + s // 2, s // 2: 2 * s] = 1.0  # square, upper left
+    image[s : 2 * s + s // 2, s // 2 : 2 * s] = 1.0  # square, upper left
     disc = (rows - 2.9 * s) ** 2 + (cols - 2.9 * s) ** 2 <= (0.8 * s) ** 2  # disc, lower right
     image[disc] = 0.7
     return image

@@ -9,6 +9,7 @@ are compared, one training run, and the accuracy-vs-shift sweep.
 
 Training goes through ``nncourse.train.fit``; this module has no loop of its own.
 """
+
 from __future__ import annotations
 
 import time
@@ -68,8 +69,11 @@ def permute_pixels(X: np.ndarray, perm: np.ndarray) -> np.ndarray:
 def permute_split(split: ImageSplit, perm: np.ndarray) -> ImageSplit:
     """A copy of ``split`` whose every image has its pixels reordered by the one permutation ``perm``."""
     return replace(
-        split, name=f"{split.name} (permuted)", X_train=permute_pixels(split.X_train, perm),
-        X_val=permute_pixels(split.X_val, perm), X_test=permute_pixels(split.X_test, perm),
+        split,
+        name=f"{split.name} (permuted)",
+        X_train=permute_pixels(split.X_train, perm),
+        X_val=permute_pixels(split.X_val, perm),
+        X_test=permute_pixels(split.X_test, perm),
     )
 
 
@@ -117,7 +121,9 @@ class TrainResult:
     cpu_seconds: float
 
 
-def train_classifier(model: nn.Module, split: ImageSplit, recipe: Recipe | None = None, seed: int = 0, progress: bool = False) -> TrainResult:
+def train_classifier(
+    model: nn.Module, split: ImageSplit, recipe: Recipe | None = None, seed: int = 0, progress: bool = False
+) -> TrainResult:
     """Train ``model`` on ``split``'s training part with ``recipe`` (batches shuffled with ``seed``) and
     evaluate once on its test part. ``cpu_seconds`` is process CPU time (not printed in notebooks)."""
     if not isinstance(split, ImageSplit):
@@ -128,7 +134,9 @@ def train_classifier(model: nn.Module, split: ImageSplit, recipe: Recipe | None 
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
-    history = fit(model, loader, loss_fn, optimizer, epochs=recipe.epochs, scheduler=scheduler, metrics={}, progress=progress)
+    history = fit(
+        model, loader, loss_fn, optimizer, epochs=recipe.epochs, scheduler=scheduler, metrics={}, progress=progress
+    )
     seconds = time.process_time() - start
     acc = accuracy_on(model, split.X_test, split.y_test)
     return TrainResult(model, history, acc, count_parameters(model), seconds)
@@ -173,5 +181,7 @@ def mnist1d_model(kind: str, seed: int = 0) -> nn.Module:
     if kind == "mlp":
         return image_mlp((1, 40), (256, 256), 10, dropout=0.2)
     if kind == "cnn":
-        return ConvNet((1, 40), 10, channels=(32, 32, 64, 64), kernel_size=5, pool=(False, True, False, True), dropout=0.1)
+        return ConvNet(
+            (1, 40), 10, channels=(32, 32, 64, 64), kernel_size=5, pool=(False, True, False, True), dropout=0.1
+        )
     raise ValueError(f"kind must be one of {sorted(MNIST1D_RECIPES)}, got {kind!r}")

@@ -9,6 +9,7 @@ the scaled sum of 30 scalar inputs, ``y = sum_t x_t / sqrt(30)`` (predicting 0 g
 by plain SGD from a recurrent matrix of spectral radius 2 (the exploding regime), with or without
 gradient-norm clipping.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,18 +31,27 @@ def rnn_step_forward(x: np.ndarray, h: np.ndarray, W_ih: np.ndarray, W_hh: np.nd
     return K.rnn_cell_forward(x, h, W_ih, W_hh, b, None)[0]
 
 
-def rnn_step_backward(dh_new: np.ndarray, x: np.ndarray, h: np.ndarray, h_new: np.ndarray,
-                      W_ih: np.ndarray, W_hh: np.ndarray) -> tuple[np.ndarray, ...]:
+def rnn_step_backward(
+    dh_new: np.ndarray, x: np.ndarray, h: np.ndarray, h_new: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """-> (dx (N, I), dh (N, H), dW_ih (H, I), dW_hh (H, H), db (H,)), with da = dh_new * (1 - h_new^2)."""
-    cache = {"x": x, "h": h, "h_new": h_new, "weight_ih": W_ih, "weight_hh": W_hh, "bias": (True, False),
-             "nonlinearity": "tanh"}
+    cache = {
+        "x": x,
+        "h": h,
+        "h_new": h_new,
+        "weight_ih": W_ih,
+        "weight_hh": W_hh,
+        "bias": (True, False),
+        "nonlinearity": "tanh",
+    }
     dx, dh, dw_ih, dw_hh, db, _ = K.rnn_cell_backward(dh_new, cache)
     assert db is not None  # bias_ih is present
     return dx, dh, dw_ih, dw_hh, db
 
 
-def rnn_bptt(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b: np.ndarray,
-             dhs: np.ndarray) -> dict[str, np.ndarray]:
+def rnn_bptt(
+    xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b: np.ndarray, dhs: np.ndarray
+) -> dict[str, np.ndarray]:
     """xs (T, N, I), h0 (N, H), dhs (T, N, H) = dL/dh_t for every step ->
     {"xs": (T, N, I), "h0": (N, H), "W_ih": (H, I), "W_hh": (H, H), "b": (H,)}."""
     _, cache = K.rnn_forward(xs, h0, W_ih, W_hh, b, None)

@@ -10,6 +10,7 @@ one ``nn.MultiheadAttention``, a linear read-out) trained for a few hundred Adam
 short sequence of random tokens reversed. Its attention weights are the anti-diagonal that the task
 needs: output position i must read input position L - 1 - i.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,15 +24,17 @@ REVERSE_TASK: dict[str, Any] = {"length": 6, "vocab": 8, "dim": 32, "heads": 2, 
 
 
 # ---------------------------------------------------------------------- exercise references
-def attention_forward(Q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def attention_forward(
+    Q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Q (N, L, d), K (N, S, d), V (N, S, dv), mask (L, S) bool or None -> (out (N, L, dv), A (N, L, S))."""
     out, cache = A.scaled_dot_product_attention_forward(Q, K, V, attn_mask=mask)
     return out, cache["attn"].copy()
 
 
-def attention_backward(dout: np.ndarray, Q: np.ndarray, K: np.ndarray, V: np.ndarray, A_w: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def attention_backward(
+    dout: np.ndarray, Q: np.ndarray, K: np.ndarray, V: np.ndarray, A_w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Given dL/dout (N, L, dv) and the forward's weights A (N, L, S) -> (dQ, dK, dV).
 
     dV = A^T dout; dA = dout V^T; dZ = A * (dA - sum_j dA_j A_j) (the softmax Jacobian, row by row);

@@ -1,4 +1,5 @@
 """The ``nncourse`` command line: ``doctor``, ``release``, ``refresh``, ``check``, ``grade``, ``workspace``, ``progress``."""
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         try:
             _, seconds = execute_notebook(path, timeout=args.timeout)
         except Exception as exc:  # noqa: BLE001 - report and go on with the others
-            print(f"FAILED {path}: {type(exc).__name__}: {str(exc).splitlines()[-1] if str(exc) else ''}", file=sys.stderr)
+            print(
+                f"FAILED {path}: {type(exc).__name__}: {str(exc).splitlines()[-1] if str(exc) else ''}", file=sys.stderr
+            )
             return 1
         print(f"refreshed {path} ({seconds:.1f} s)")
     return 0
@@ -71,7 +74,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
         from nncourse.grading.autograder import build_autograder
 
         try:
-            zip_path = build_autograder(_root(), args.gradescope_autograder, Path(args.out or "."), limits=limits, policy=args.partial_credit, seed=args.seed, sandboxed=sandboxed)
+            zip_path = build_autograder(
+                _root(),
+                args.gradescope_autograder,
+                Path(args.out or "."),
+                limits=limits,
+                policy=args.partial_credit,
+                seed=args.seed,
+                sandboxed=sandboxed,
+            )
         except (KeyError, FileNotFoundError) as exc:
             print(f"grade: {exc}", file=sys.stderr)
             return 2
@@ -79,38 +90,65 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 0
     works, why = sandbox_status()
     if sandboxed and not works:
-        print(f"refusing to run learner code without the sandbox: {why}.\n"
-              "Install bubblewrap (README, 'For instructors'), or pass --unsafe-no-sandbox to run every submission "
-              "with YOUR rights (it can read and change your files).", file=sys.stderr)
+        print(
+            f"refusing to run learner code without the sandbox: {why}.\n"
+            "Install bubblewrap (README, 'For instructors'), or pass --unsafe-no-sandbox to run every submission "
+            "with YOUR rights (it can read and change your files).",
+            file=sys.stderr,
+        )
         return 2
     if not sandboxed:
-        print("WARNING: --unsafe-no-sandbox: learner code runs with your rights, guarded only by an audit hook", file=sys.stderr)
+        print(
+            "WARNING: --unsafe-no-sandbox: learner code runs with your rights, guarded only by an audit hook",
+            file=sys.stderr,
+        )
     if args.selftest:
         from nncourse.grading.selftest import selftest
 
         ids = [args.exercise] if args.exercise else sorted(EXERCISES)
-        ok = selftest(_root(), ids, limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0), jobs=args.jobs or 2, sandboxed=sandboxed)
+        ok = selftest(
+            _root(),
+            ids,
+            limits=Limits(task_s=min(args.task_timeout, 3.0), submission_s=60.0),
+            jobs=args.jobs or 2,
+            sandboxed=sandboxed,
+        )
         print("selftest passed" if ok else "SELFTEST FAILED")
         return 0 if ok else 1
     if not args.submissions or not args.out:
-        print("grade needs SUBMISSIONS and --out DIR (or --selftest, or --gradescope-autograder EXERCISE)", file=sys.stderr)
+        print(
+            "grade needs SUBMISSIONS and --out DIR (or --selftest, or --gradescope-autograder EXERCISE)",
+            file=sys.stderr,
+        )
         return 2
     from nncourse.grading.gradebook import GradebookError, grade_many
 
     try:
         records = grade_many(
-            [Path(s) for s in args.submissions], Path(args.out), _root(), exercise_id=args.exercise, jobs=args.jobs, limits=limits,
-            sandboxed=sandboxed, seed=args.seed, policy=args.partial_credit,
+            [Path(s) for s in args.submissions],
+            Path(args.out),
+            _root(),
+            exercise_id=args.exercise,
+            jobs=args.jobs,
+            limits=limits,
+            sandboxed=sandboxed,
+            seed=args.seed,
+            policy=args.partial_credit,
         )
     except (FileNotFoundError, GradebookError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"interrupted: finished submissions are kept; the gradebook of what is done is in {Path(args.out) / 'grades.csv'}; "
-              "run the same command again to resume", file=sys.stderr)
+        print(
+            f"interrupted: finished submissions are kept; the gradebook of what is done is in {Path(args.out) / 'grades.csv'}; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
         return 130
     scores = [r["score"] for r in records]
-    print(f"graded {len(records)} submissions; mean score {sum(scores) / max(len(scores), 1):.2f}; gradebook: {Path(args.out) / 'grades.csv'}")
+    print(
+        f"graded {len(records)} submissions; mean score {sum(scores) / max(len(scores), 1):.2f}; gradebook: {Path(args.out) / 'grades.csv'}"
+    )
     return 0
 
 
@@ -142,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebooks", nargs="*", help="notebooks to refresh (default: notebooks/ and solutions/)")
     p.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     p.set_defaults(func=cmd_refresh)
-    p = sub.add_parser("check", help="grade your exercise notebook on the public cases (exit 0: all pass, 1: wrong or to do, 2: not an exercise)")
+    p = sub.add_parser(
+        "check",
+        help="grade your exercise notebook on the public cases (exit 0: all pass, 1: wrong or to do, 2: not an exercise)",
+    )
     p.add_argument("notebook")
     p.add_argument("--exercise", help="exercise id, e.g. 01_perceptron (default: from the file name)")
     p.set_defaults(func=cmd_check)
@@ -155,16 +196,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--submission-timeout", type=float, default=60.0, help="seconds per submission")
     p.add_argument("--memory-mb", type=int, default=1024, help="memory per submission beyond start-up")
     p.add_argument("--selftest", action="store_true", help="prove solutions score 100%%, blanks and attacks 0%%")
-    p.add_argument("--seed", type=int, default=None, help="seed of the grading cases (default: drawn, then recorded in --out)")
-    p.add_argument("--partial-credit", choices=("all", "per-case"), default="all", help="a task scores when all its cases pass (default), or per case")
-    p.add_argument("--gradescope-autograder", metavar="EXERCISE", help="write Gradescope's autograder zip for EXERCISE into --out (default: .)")
-    p.add_argument("--unsafe-no-sandbox", action="store_true", help="run learner code WITH YOUR RIGHTS when bubblewrap is missing (not for real classes)")
+    p.add_argument(
+        "--seed", type=int, default=None, help="seed of the grading cases (default: drawn, then recorded in --out)"
+    )
+    p.add_argument(
+        "--partial-credit",
+        choices=("all", "per-case"),
+        default="all",
+        help="a task scores when all its cases pass (default), or per case",
+    )
+    p.add_argument(
+        "--gradescope-autograder",
+        metavar="EXERCISE",
+        help="write Gradescope's autograder zip for EXERCISE into --out (default: .)",
+    )
+    p.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run learner code WITH YOUR RIGHTS when bubblewrap is missing (not for real classes)",
+    )
     p.set_defaults(func=cmd_grade)
-    p = sub.add_parser("workspace", help="make or update your own copies of the notebooks (workspace/); never overwrites your changes")
+    p = sub.add_parser(
+        "workspace", help="make or update your own copies of the notebooks (workspace/); never overwrites your changes"
+    )
     p.add_argument("--path", help="workspace folder (default: ./workspace)")
-    p.add_argument("--quiet", action="store_true", help="only say what changed in bulk, and which new versions are offered")
+    p.add_argument(
+        "--quiet", action="store_true", help="only say what changed in bulk, and which new versions are offered"
+    )
     p.set_defaults(func=cmd_workspace)
-    p = sub.add_parser("progress", help="a table of every exercise in your workspace: score in points, tasks wrong and to do")
+    p = sub.add_parser(
+        "progress", help="a table of every exercise in your workspace: score in points, tasks wrong and to do"
+    )
     p.add_argument("--workspace", help="workspace folder (default: ./workspace)")
     p.set_defaults(func=cmd_progress)
     args = parser.parse_args(argv)

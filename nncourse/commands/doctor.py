@@ -1,4 +1,5 @@
 """``nncourse doctor``: is this machine ready for the course? Versions, device, threads, offline data."""
+
 from __future__ import annotations
 
 import importlib
@@ -8,7 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REQUIRED = ("numpy", "torch", "matplotlib", "sklearn", "tqdm", "ipywidgets", "ipykernel", "jupyterlab", "nbformat", "nbclient")
+REQUIRED = (
+    "numpy",
+    "torch",
+    "matplotlib",
+    "sklearn",
+    "tqdm",
+    "ipywidgets",
+    "ipykernel",
+    "jupyterlab",
+    "nbformat",
+    "nbclient",
+)
 OPTIONAL = ("nbval", "pytest", "xdist")
 
 
@@ -110,6 +122,8 @@ def check_kernel(name: str = "python3", manager: Any = None, out: Callable[[str]
         out(f"kernel        {name} runs this environment's Python ({spec.resource_dir})")
         return None
     out(f"kernel        {name} runs {python}: ANOTHER environment")
-    return (f"the Jupyter kernel {name!r} ({spec.resource_dir}) runs {python}, not this environment's Python ({sys.executable}), "
-            f"so notebooks would miss the course's packages: remove that kernel spec (`jupyter kernelspec remove {name}`, "
-            f"or delete {spec.resource_dir}) and run `{sys.executable} -m ipykernel install --sys-prefix --name {name}`")
+    return (
+        f"the Jupyter kernel {name!r} ({spec.resource_dir}) runs {python}, not this environment's Python ({sys.executable}), "
+        f"so notebooks would miss the course's packages: remove that kernel spec (`jupyter kernelspec remove {name}`, "
+        f"or delete {spec.resource_dir}) and run `{sys.executable} -m ipykernel install --sys-prefix --name {name}`"
+    )

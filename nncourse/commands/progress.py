@@ -9,6 +9,7 @@ From a notebook (chapter 00)::
     from nncourse.commands.progress import progress
     progress()        # prints the table; returns its rows
 """
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,10 @@ def lecture_of(path: Path) -> str | None:
 
 def _exercise_for(path: Path, stem: str, course_root: Path) -> str:
     candidates = [Path(path).parent.parent / "exercises" / f"exercise-{stem}.ipynb"]  # next to a workspace lecture
-    candidates += [Path(course_root) / "workspace" / "exercises" / f"exercise-{stem}.ipynb", Path(course_root) / "exercises" / f"{stem}.ipynb"]
+    candidates += [
+        Path(course_root) / "workspace" / "exercises" / f"exercise-{stem}.ipynb",
+        Path(course_root) / "exercises" / f"{stem}.ipynb",
+    ]
     for where in candidates:
         if where.exists():
             return f"; its exercise is {where}"
@@ -75,11 +79,15 @@ def grade_public(path: Path, course_root: Path, exercise_id: str | None = None) 
     return grade_submission(Path(path), Path(course_root), exercise_id=exercise_id, public=True, sandboxed=sandboxed)
 
 
-def run_check(path: Path, course_root: Path, exercise_id: str | None = None, out: Callable[[str], object] = print) -> int:
+def run_check(
+    path: Path, course_root: Path, exercise_id: str | None = None, out: Callable[[str], object] = print
+) -> int:
     """``nncourse check``: one line per task, then the score in points; returns the exit code."""
     stem = lecture_of(path) if exercise_id is None else None
     if stem is not None:
-        out(f"{path} is a lecture notebook, not an exercise: there is nothing to check{_exercise_for(path, stem, course_root)}")
+        out(
+            f"{path} is a lecture notebook, not an exercise: there is nothing to check{_exercise_for(path, stem, course_root)}"
+        )
         return EXIT_CANNOT
     record = grade_public(path, course_root, exercise_id)
     if record["error"]:
@@ -115,8 +123,17 @@ def progress_rows(course_root: Path = COURSE_ROOT, workspace: Path | None = None
             continue
         record = grade_public(path, course_root, exercise_id)
         statuses = [t["status"] for t in record["tasks"]]
-        rows.append(Row(exercise_id, record["score"], record["max_score"], statuses.count("pass"),
-                        sum(s in WRONG for s in statuses), sum(s in STILL_TO_DO for s in statuses), record["error"] or ""))
+        rows.append(
+            Row(
+                exercise_id,
+                record["score"],
+                record["max_score"],
+                statuses.count("pass"),
+                sum(s in WRONG for s in statuses),
+                sum(s in STILL_TO_DO for s in statuses),
+                record["error"] or "",
+            )
+        )
     return rows
 
 
@@ -126,13 +143,20 @@ def format_table(rows: list[Row]) -> str:
     lines = [f"{'exercise':<{width}}  {'score':>13}  {PASS + ' pass':>6}  {FAIL + ' wrong':>7}  {TODO + ' to do':>7}"]
     for r in rows:
         score = f"{r.score:g}/{r.max_score:g} points"
-        lines.append(f"{r.exercise:<{width}}  {score:>13}  {r.passed:>6}  {r.wrong:>7}  {r.todo:>7}" + (f"  {r.note}" if r.note else ""))
+        lines.append(
+            f"{r.exercise:<{width}}  {score:>13}  {r.passed:>6}  {r.wrong:>7}  {r.todo:>7}"
+            + (f"  {r.note}" if r.note else "")
+        )
     total = f"{sum(r.score for r in rows):g}/{sum(r.max_score for r in rows):g} points"
-    lines.append(f"{'total':<{width}}  {total:>13}  {sum(r.passed for r in rows):>6}  {sum(r.wrong for r in rows):>7}  {sum(r.todo for r in rows):>7}")
+    lines.append(
+        f"{'total':<{width}}  {total:>13}  {sum(r.passed for r in rows):>6}  {sum(r.wrong for r in rows):>7}  {sum(r.todo for r in rows):>7}"
+    )
     return "\n".join(lines)
 
 
-def progress(course_root: Path = COURSE_ROOT, workspace: Path | None = None, out: Callable[[str], object] = print) -> list[Row]:
+def progress(
+    course_root: Path = COURSE_ROOT, workspace: Path | None = None, out: Callable[[str], object] = print
+) -> list[Row]:
     """Print where the learner stands in every exercise (public checks); return the rows."""
     rows = progress_rows(course_root, workspace)
     out(format_table(rows))

@@ -3,6 +3,7 @@
 Run it in the project's pinned environment (``make refresh`` or ``nncourse refresh``) after
 changing a notebook; then commit the notebooks with their new outputs.
 """
+
 from __future__ import annotations
 
 import time

@@ -16,6 +16,7 @@ the course's new versions in without losing anything:
   ``<name>.new.ipynb`` (the learner compares and copies what they want);
 - a new notebook of the course is copied in; a deleted copy is copied in again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,9 +31,15 @@ from pathlib import Path
 import nbformat
 
 MANIFEST = ".nncourse-workspace.json"
-KINDS: dict[str, tuple[str, str]] = {"notebooks": ("lectures", "lecture-"), "exercises": ("exercises", "exercise-"), "solutions": ("solutions", "solution-")}
+KINDS: dict[str, tuple[str, str]] = {
+    "notebooks": ("lectures", "lecture-"),
+    "exercises": ("exercises", "exercise-"),
+    "solutions": ("solutions", "solution-"),
+}
 """Course folder -> (workspace folder, file name prefix)."""
-LINK = re.compile(r"(?P<open>\]\(|href=[\"'])(?:\.\./(?P<folder>notebooks|exercises|solutions)/)?(?P<name>\d\d_[\w-]+\.ipynb)")
+LINK = re.compile(
+    r"(?P<open>\]\(|href=[\"'])(?:\.\./(?P<folder>notebooks|exercises|solutions)/)?(?P<name>\d\d_[\w-]+\.ipynb)"
+)
 README = """# Your workspace
 
 Your own copies of the course notebooks: edit and run them freely. Updating the course (`git pull`)
@@ -147,11 +154,15 @@ def sync_workspace(course_root: Path, workspace: Path | None = None) -> list[Act
             stale_offer = _offer_path(target)
             if stale_offer.exists() and _sha(stale_offer.read_bytes()) == new_sha:
                 stale_offer.unlink()  # the learner took the new version
-    manifest_path.write_text(json.dumps({"version": 1, "files": recorded}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    manifest_path.write_text(
+        json.dumps({"version": 1, "files": recorded}, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return actions
 
 
-def run_workspace(course_root: Path, workspace: Path | None = None, quiet: bool = False, out: Callable[[str], object] = print) -> int:
+def run_workspace(
+    course_root: Path, workspace: Path | None = None, quiet: bool = False, out: Callable[[str], object] = print
+) -> int:
     """The command: sync, then say what changed (with ``quiet``, only creations in bulk and offers)."""
     actions = sync_workspace(course_root, workspace)
     where = Path(workspace) if workspace is not None else Path(course_root) / "workspace"

@@ -1,5 +1,6 @@
 """Offline data: toy 2-D sets generated on the spot, scikit-learn's bundled sets, images (digits,
 generated shapes, MNIST-1D generated locally), split and seeded."""
+
 from __future__ import annotations
 
 from nncourse.data.images import SHAPE_CLASSES, ImageSplit, load_digit_images, load_mnist1d, make_shapes

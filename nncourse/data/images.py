@@ -8,6 +8,7 @@ a generated set of noisy shapes, and MNIST-1D generated locally by the ``mnist1d
 Every set is an ``ImageSplit``: channels first (torch's NCHW / NCL layout), float32 inputs and int64
 labels. The same arguments always give the same arrays; nothing is downloaded.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -55,8 +56,15 @@ class ImageSplit:
         """The same data as a tabular ``Split`` with each image flattened to ``(n_part, C*H*W)``."""
         parts = [X.reshape(len(X), -1) for X in (self.X_train, self.X_val, self.X_test)]
         return Split(
-            name=self.name, task="classification", X_train=parts[0], y_train=self.y_train, X_val=parts[1], y_val=self.y_val,
-            X_test=parts[2], y_test=self.y_test, target_names=list(self.class_names),
+            name=self.name,
+            task="classification",
+            X_train=parts[0],
+            y_train=self.y_train,
+            X_val=parts[1],
+            y_val=self.y_val,
+            X_test=parts[2],
+            y_test=self.y_test,
+            target_names=list(self.class_names),
         )
 
     def __repr__(self) -> str:
@@ -73,7 +81,9 @@ def load_digit_images(seed: int = 0) -> ImageSplit:
     """
     split = load_dataset("digits", seed=seed, standardize=False)
     images = [(X / 16.0).reshape(-1, 1, 8, 8).astype(np.float32) for X in (split.X_train, split.X_val, split.X_test)]
-    return ImageSplit("digits", images[0], split.y_train, images[1], split.y_val, images[2], split.y_test, list(split.target_names))
+    return ImageSplit(
+        "digits", images[0], split.y_train, images[1], split.y_val, images[2], split.y_test, list(split.target_names)
+    )
 
 
 # ------------------------------------------------------------------------------------ generated shapes
@@ -101,7 +111,9 @@ def _outline(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
     return canvas
 
 
-def _shape_images(n: int, image_size: int, min_size: int, max_size: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _shape_images(
+    n: int, image_size: int, min_size: int, max_size: int, noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     labels = np.arange(n) % len(SHAPE_CLASSES)  # balanced classes
     rng.shuffle(labels)
     images = np.zeros((n, 1, image_size, image_size), dtype=np.float32)
@@ -114,8 +126,15 @@ def _shape_images(n: int, image_size: int, min_size: int, max_size: int, noise: 
 
 
 def make_shapes(
-    n: int = 2000, *, image_size: int = 16, min_size: int = 5, max_size: int = 11, noise: float = 0.3,
-    val_size: float = 0.2, test_size: float = 0.2, seed: int = 0,
+    n: int = 2000,
+    *,
+    image_size: int = 16,
+    min_size: int = 5,
+    max_size: int = 11,
+    noise: float = 0.3,
+    val_size: float = 0.2,
+    test_size: float = 0.2,
+    seed: int = 0,
 ) -> ImageSplit:
     """Generate ``n`` images ``(1, image_size, image_size)`` of outlined shapes (``SHAPE_CLASSES``).
 
@@ -179,4 +198,6 @@ def load_mnist1d(val_size: int = 0) -> ImageSplit:
         raise ValueError(f"val_size must be an int in [0, 4000), got {val_size!r}")
     X, y, X_test, y_test = (a.copy() for a in _mnist1d_arrays())
     n_train = len(y) - val_size
-    return ImageSplit("mnist1d", X[:n_train], y[:n_train], X[n_train:], y[n_train:], X_test, y_test, [str(d) for d in range(10)])
+    return ImageSplit(
+        "mnist1d", X[:n_train], y[:n_train], X[n_train:], y[n_train:], X_test, y_test, [str(d) for d in range(10)]
+    )

@@ -4,6 +4,7 @@ Dtypes follow what the model needs: float features become float32, integer array
 token ids of shape ``(N, T)``) become int64 (``torch.long``, what ``nn.Embedding`` and
 ``cross_entropy`` take), bools become float32 (targets of a binary loss).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,7 +29,9 @@ def _as_tensor(name: str, value: np.ndarray) -> torch.Tensor:
     raise ValueError(f"{name} must hold floats, integers or bools, got dtype {value.dtype}")
 
 
-def make_loader(X: np.ndarray, y: np.ndarray, *, batch_size: int = 64, shuffle: bool = True, seed: int = 0) -> DataLoader:
+def make_loader(
+    X: np.ndarray, y: np.ndarray, *, batch_size: int = 64, shuffle: bool = True, seed: int = 0
+) -> DataLoader:
     """Wrap ``X: (N, ...)`` and ``y: (N, ...)`` in a DataLoader (no worker processes, seeded shuffling).
 
     Float arrays come out as float32; integer arrays as int64, unchanged in value (e.g. token ids

@@ -1,6 +1,7 @@
 """scikit-learn's bundled data sets (shipped inside the installed package, nothing is downloaded),
 split into seeded train / validation / test parts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

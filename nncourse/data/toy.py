@@ -3,6 +3,7 @@
 Every function returns ``(X, y)`` with ``X: (n, 2) float64`` and ``y: (n,) int64`` class labels
 ``0 .. k-1``. ``n`` is the total number of points, split as evenly as possible between classes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,9 +33,7 @@ def blobs(n: int = 200, *, separation: float = 3.0, noise: float = 0.5, seed: in
     rng = np.random.default_rng(seed)
     n0, n1 = _counts(n, 2)
     half = separation / 2.0
-    X = np.concatenate(
-        [rng.normal(-half, noise, size=(n0, 2)), rng.normal(half, noise, size=(n1, 2))]
-    )  # (n, 2)
+    X = np.concatenate([rng.normal(-half, noise, size=(n0, 2)), rng.normal(half, noise, size=(n1, 2))])  # (n, 2)
     y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n1, dtype=np.int64)])  # (n,)
     return _shuffle(X, y, rng)
 
@@ -71,7 +70,9 @@ def moons(n: int = 200, *, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarr
     return X.astype(np.float64), y.astype(np.int64)
 
 
-def spirals(n: int = 300, *, classes: int = 3, turns: float = 1.0, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def spirals(
+    n: int = 300, *, classes: int = 3, turns: float = 1.0, noise: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``classes`` interleaved spiral arms starting at the origin, each turning ``turns`` times.
 
     Arm ``k`` has points at radius ``r in [0, 1]`` and angle ``2*pi*(turns*r + k/classes)`` plus

@@ -9,6 +9,7 @@ gradebook, a "classmate" process, a loopback listener), at the grader (its paren
 it can see it) and at the course's solutions (read only): run without the sandbox, they succeed
 on those and nothing else. Every process they start carries ``MARKER`` in its command line.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -189,7 +190,9 @@ ATTACKS: dict[str, Callable[[list[str]], list[str]]] = {
         "    _try(lambda: spec.loader.exec_module(importlib.util.module_from_spec(spec)))"
     ),
     "read the solutions (open, os.open, dir fd, FileIO) and run them": _attack("steal_solutions(READERS)"),
-    "disable the audit hook, then read the solutions and start a process": _attack(DISABLE_HOOK + "steal_solutions(READERS)\nspawn_all('nohook')"),
+    "disable the audit hook, then read the solutions and start a process": _attack(
+        DISABLE_HOOK + "steal_solutions(READERS)\nspawn_all('nohook')"
+    ),
     "write and append to the gradebook": _attack(
         "forged = json.dumps({'file': 'victim.ipynb', 'student': 'victim', 'sha256': 'x', 'tasks': [], 'score': 0}) + '\\n'\n"
         "targets = [os.path.join(d, n) for d in BAIT for n in ('results.jsonl', 'grades.csv')]\n"
@@ -197,7 +200,9 @@ ATTACKS: dict[str, Callable[[list[str]], list[str]]] = {
         "    targets.append(_try(os.readlink, f'/proc/{os.getppid()}/fd/{fd}') or '/nonexistent')\n"
         "for path in targets:\n    if path.endswith(('results.jsonl', 'grades.csv')):\n        for writer in WRITERS:\n            _try(writer, path, forged)"
     ),
-    "start processes (subprocess, posix_spawn, _posixsubprocess, os.system, ctypes, cffi)": _attack("spawn_all('spawn')"),
+    "start processes (subprocess, posix_spawn, _posixsubprocess, os.system, ctypes, cffi)": _attack(
+        "spawn_all('spawn')"
+    ),
     "kill and stop a classmate (kill, killpg, pidfd_send_signal)": _attack(
         "pid = _bait_value('classmate.pid')\nif pid:\n    signal_all(pid, signal.SIGSTOP)\n    signal_all(pid, signal.SIGKILL)"
     ),
@@ -217,11 +222,11 @@ ATTACKS: dict[str, Callable[[list[str]], list[str]]] = {
     ),
     "hang while messaging the grader": _attack(
         "out = getattr(sys.modules.get('__main__'), '_FD_OUT', 4)\nimport time\nend = time.time() + 600\n"
-        "while time.time() < end:\n    _try(os.write, out, b'{\"cell\": 0, \"start\": true}\\n')\n    time.sleep(0.01)"
+        'while time.time() < end:\n    _try(os.write, out, b\'{"cell": 0, "start": true}\\n\')\n    time.sleep(0.01)'
     ),
     "flood the grader with callbacks and a huge reply": _attack(
         "out = getattr(sys.modules.get('__main__'), '_FD_OUT', 4)",
-        "while True:\n    _try(os.write, out, b'{\"callback\": \"predict\", \"args\": [], \"kwargs\": {}}\\n' * 1000 + b'[' * 100000)",
+        'while True:\n    _try(os.write, out, b\'{"callback": "predict", "args": [], "kwargs": {}}\\n\' * 1000 + b\'[\' * 100000)',
     ),
     "kill the grader": _attack(
         "for pid in (os.getppid(), _bait_value('grader.pid') or 0):\n    if pid > 1:\n        signal_all(pid, signal.SIGKILL)"

@@ -13,6 +13,7 @@
 Everything is kept under ``$AUTOGRADER_ROOT`` (default ``/autograder``), so the same files run in a
 local tree shaped like Gradescope's (``tests/test_grading_autograder.py`` does that).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,16 @@ PYTHONPATH="$ROOT/source/course" exec "$PYTHON" -m nncourse.grading.autograder \
 """
 
 
-def build_autograder(course_root: Path, exercise_id: str, out: Path, *, limits: Limits | None = None, policy: str = "all", seed: int | None = None, sandboxed: bool = True) -> Path:
+def build_autograder(
+    course_root: Path,
+    exercise_id: str,
+    out: Path,
+    *,
+    limits: Limits | None = None,
+    policy: str = "all",
+    seed: int | None = None,
+    sandboxed: bool = True,
+) -> Path:
     """Write ``out/autograder_<exercise>.zip``; returns its path."""
     from nncourse.checks import get_exercise
     from nncourse.grading.runner import Limits
@@ -66,8 +76,11 @@ def build_autograder(course_root: Path, exercise_id: str, out: Path, *, limits: 
     if not solution.exists():
         raise FileNotFoundError(f"no solution notebook for {exercise_id} at {solution}")
     config = {
-        "exercise": exercise_id, "seed": secrets.randbelow(2**31) if seed is None else int(seed), "policy": policy,
-        "limits": asdict(limits or Limits()), "sandboxed": sandboxed,
+        "exercise": exercise_id,
+        "seed": secrets.randbelow(2**31) if seed is None else int(seed),
+        "policy": policy,
+        "limits": asdict(limits or Limits()),
+        "sandboxed": sandboxed,
     }
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -109,13 +122,23 @@ def run(config_path: Path, submission: Path, results: Path) -> int:
     works, why = sandbox_status()
     notebook = _pick(Path(submission), exercise_id)
     if config.get("sandboxed", True) and not works:
-        result: dict[str, Any] = {"score": 0, "output": f"The autograder could not start its sandbox ({why}); nothing was run. Please tell your instructor."}
+        result: dict[str, Any] = {
+            "score": 0,
+            "output": f"The autograder could not start its sandbox ({why}); nothing was run. Please tell your instructor.",
+        }
     elif notebook is None:
         result = {"score": 0, "output": f"No notebook found: submit your {exercise_id}.ipynb."}
     else:
         limits = Limits(**config.get("limits", {}))
-        record = grade_submission(notebook, course_root, exercise_id=exercise_id, limits=limits, sandboxed=config.get("sandboxed", True) and works,
-                                  seed=config["seed"], policy=config.get("policy", "all"))
+        record = grade_submission(
+            notebook,
+            course_root,
+            exercise_id=exercise_id,
+            limits=limits,
+            sandboxed=config.get("sandboxed", True) and works,
+            seed=config["seed"],
+            policy=config.get("policy", "all"),
+        )
         result = gradescope_result(record)
         result["output"] = "; ".join(filter(None, [result["output"], *record.get("cell_errors", [])]))[:5000]
     results.parent.mkdir(parents=True, exist_ok=True)

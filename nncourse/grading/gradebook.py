@@ -15,6 +15,7 @@ that ended in an internal grader error or in a sandbox killed from outside is no
 graded again. Ctrl-C or SIGTERM stops promptly, keeps every finished record and writes the
 reports of what is done. Submissions are only read.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,25 +45,56 @@ class GradebookError(ValueError):
 
 
 def grade_submission(
-    path: Path, course_root: Path, *, exercise_id: str | None = None, public: bool = False, limits: Limits | None = None,
-    protected: tuple[Path, ...] = (), sandboxed: bool = True, seed: int | None = None, policy: str = "all",
+    path: Path,
+    course_root: Path,
+    *,
+    exercise_id: str | None = None,
+    public: bool = False,
+    limits: Limits | None = None,
+    protected: tuple[Path, ...] = (),
+    sandboxed: bool = True,
+    seed: int | None = None,
+    policy: str = "all",
 ) -> dict:
     """Grade one file; always returns a record (an unreadable file or an internal error scores 0 with a message).
 
     Raises only ``Interrupted`` (the grader is stopping: this record must not be kept).
     """
-    record: dict = {"file": str(path), "student": "", "sha256": "", "exercise": exercise_id, "notes": [], "cell_errors": [], "error": None, "tasks": [], "max_score": 0.0}
+    record: dict = {
+        "file": str(path),
+        "student": "",
+        "sha256": "",
+        "exercise": exercise_id,
+        "notes": [],
+        "cell_errors": [],
+        "error": None,
+        "tasks": [],
+        "max_score": 0.0,
+    }
     try:
         sub = read_submission(path, course_root, set(EXERCISES), exercise_id)
-        record.update(student=sub.student, sha256=sub.sha256, exercise=sub.exercise_id, notes=sub.notes, error=sub.error)
+        record.update(
+            student=sub.student, sha256=sub.sha256, exercise=sub.exercise_id, notes=sub.notes, error=sub.error
+        )
         exercise = get_exercise(sub.exercise_id) if sub.exercise_id else None
         if exercise is not None:
             record["max_score"] = float(sum(t.points for t in exercise.tasks))
-            record["tasks"] = [{"name": t.name, "points": 0.0, "max_points": t.points, "status": "missing", "message": sub.error or ""} for t in exercise.tasks]
+            record["tasks"] = [
+                {"name": t.name, "points": 0.0, "max_points": t.points, "status": "missing", "message": sub.error or ""}
+                for t in exercise.tasks
+            ]
         if sub.error is None and exercise is not None:
             report = grade_answers(
-                exercise, sub.answers, public=public, limits=limits, course_root=course_root, extra_protected=protected, prelude=sub.prelude,
-                sandboxed=sandboxed, seed=seed, policy=policy,
+                exercise,
+                sub.answers,
+                public=public,
+                limits=limits,
+                course_root=course_root,
+                extra_protected=protected,
+                prelude=sub.prelude,
+                sandboxed=sandboxed,
+                seed=seed,
+                policy=policy,
             )
             record["tasks"] = [asdict(t) for t in report.tasks]
             record["cell_errors"] = report.cell_errors
@@ -71,7 +103,9 @@ def grade_submission(
     except Exception as exc:  # never lose a submission to a grader bug; graded again next run
         if process.STOP.is_set():
             raise Interrupted("the grader is stopping") from exc
-        record["error"] = f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); it will be graded again on the next run"
+        record["error"] = (
+            f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); it will be graded again on the next run"
+        )
         record["internal_error"] = True
     record["seed"], record["policy"] = seed, policy
     record["final"] = not record.get("internal_error") and all(t.get("status") != "killed" for t in record["tasks"])
@@ -111,8 +145,17 @@ def _settings(out: Path, seed: int | None, policy: str) -> tuple[int, str]:
 
 
 def grade_many(
-    inputs: list[Path], out: Path, course_root: Path, *, exercise_id: str | None = None, jobs: int | None = None, limits: Limits | None = None,
-    progress: bool = True, sandboxed: bool = True, seed: int | None = None, policy: str = "all",
+    inputs: list[Path],
+    out: Path,
+    course_root: Path,
+    *,
+    exercise_id: str | None = None,
+    jobs: int | None = None,
+    limits: Limits | None = None,
+    progress: bool = True,
+    sandboxed: bool = True,
+    seed: int | None = None,
+    policy: str = "all",
 ) -> list[dict]:
     """Grade every submission not graded yet; write all outputs; return the records of this gradebook.
 
@@ -142,7 +185,17 @@ def grade_many(
     try:
         with results.open("a", encoding="utf-8") as sink:
             futures = [
-                pool.submit(grade_submission, p, course_root, exercise_id=exercise_id, limits=limits, protected=(out.resolve(),), sandboxed=sandboxed, seed=seed, policy=policy)
+                pool.submit(
+                    grade_submission,
+                    p,
+                    course_root,
+                    exercise_id=exercise_id,
+                    limits=limits,
+                    protected=(out.resolve(),),
+                    sandboxed=sandboxed,
+                    seed=seed,
+                    policy=policy,
+                )
                 for p in todo
             ]
             try:
@@ -161,7 +214,12 @@ def grade_many(
                 process.stop_all()
                 pool.shutdown(wait=True, cancel_futures=True)
                 for future in futures:  # records finished while stopping are kept too
-                    if future not in written and future.done() and not future.cancelled() and future.exception() is None:
+                    if (
+                        future not in written
+                        and future.done()
+                        and not future.cancelled()
+                        and future.exception() is None
+                    ):
                         sink.write(json.dumps(future.result()) + "\n")
                 sink.flush()
     finally:

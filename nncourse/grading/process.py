@@ -5,6 +5,7 @@
 deadline that nothing the process sends can extend. ``close`` kills the process, every process it
 started (its cgroup, pid namespace and process group) and removes its scratch folder.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -43,7 +44,9 @@ class Interrupted(RuntimeError):
 class Channel:
     """A process (sandboxed unless ``sandboxed`` is False) and its two pipes."""
 
-    def __init__(self, argv: list[str], limits: Limits, sandboxed: bool, *, extra_binds: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(
+        self, argv: list[str], limits: Limits, sandboxed: bool, *, extra_binds: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         if STOP.is_set():
             raise Interrupted("the grader is stopping")
         self.limits = limits
@@ -54,7 +57,13 @@ class Channel:
         to_r, self._to = os.pipe()
         self._from, from_w = os.pipe()
         argv = [a.replace("{IN}", str(to_r)).replace("{OUT}", str(from_w)) for a in argv]
-        env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8"}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "LANG": "C.UTF-8",
+        }
         if sandboxed:
             memory = (limits.memory_mb + STARTUP_MB) << 20
             self.box = Sandbox.create(memory, limits.nproc, limits.disk_mb << 20)
@@ -69,8 +78,14 @@ class Channel:
         LIVE.add(self)
         try:
             self.proc = subprocess.Popen(
-                command, pass_fds=(to_r, from_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=None if os.environ.get("NNCOURSE_WORKER_DEBUG") else subprocess.DEVNULL, start_new_session=True, env=env, cwd=cwd,
+                command,
+                pass_fds=(to_r, from_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=None if os.environ.get("NNCOURSE_WORKER_DEBUG") else subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+                cwd=cwd,
             )
         except BaseException:
             # No ``proc`` attribute is set here: ``close`` and ``killed`` read it with getattr(..., None).
@@ -96,7 +111,7 @@ class Channel:
             _, writable, _ = select.select([], [self._to], [], left)
             if writable:
                 try:
-                    data = data[os.write(self._to, data[:65536]):]
+                    data = data[os.write(self._to, data[:65536]) :]
                 except OSError as exc:
                     raise WorkerGone(f"the worker stopped ({exc.strerror})") from exc
 
@@ -137,7 +152,11 @@ class Channel:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed, e.g. memory)", "SIGXFSZ": " (file size limit)"}.get(name, "")
+            hint = {
+                "SIGXCPU": " (CPU time limit)",
+                "SIGKILL": " (killed, e.g. memory)",
+                "SIGXFSZ": " (file size limit)",
+            }.get(name, "")
             return f"the worker was killed by {name}{hint}"
         return f"the worker exited with code {code} (e.g. sys.exit or os._exit in your code)"
 
@@ -145,7 +164,13 @@ class Channel:
         """The sandbox itself (bwrap, outside the learner's reach) died by a signal the grader did not send:
         an administrator, the system's OOM killer... not the learner's doing, so graded again later."""
         proc = getattr(self, "proc", None)
-        return self.box is not None and not self._killed and proc is not None and proc.poll() is not None and proc.returncode < 0
+        return (
+            self.box is not None
+            and not self._killed
+            and proc is not None
+            and proc.poll() is not None
+            and proc.returncode < 0
+        )
 
     def kill(self) -> None:
         """Kill the process and all it started (its pipes stay open: the thread using them sees the end)."""

@@ -4,6 +4,7 @@ When a learner's task fails and later tasks call it, the grader answers those ca
 reference; the learner's code chooses the arguments, so the reference runs here, in a limited
 (normally sandboxed) process, never inside the grader. Started by ``process.reference_server``.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ formula get a leading quote, Markdown feedback gets no raw newlines or table pip
 names are made unique per submission (a hash of its path) so that no name can take another
 student's feedback or Gradescope slot.
 """
+
 from __future__ import annotations
 
 import csv
@@ -54,7 +55,15 @@ def _write_csv(records: list[dict], path: Path) -> None:
         for r in records:
             points = {t["name"]: t["points"] for t in r["tasks"]}
             problems = "; ".join(filter(None, [r.get("error") or "", *r.get("notes", [])]))
-            row = [r["student"], r["file"], r.get("exercise") or "", *[points.get(n, "") for n in task_names], r["score"], r["max_score"], problems]
+            row = [
+                r["student"],
+                r["file"],
+                r.get("exercise") or "",
+                *[points.get(n, "") for n in task_names],
+                r["score"],
+                r["max_score"],
+                problems,
+            ]
             writer.writerow([cell(v) for v in row])
 
 
@@ -76,7 +85,15 @@ def write_reports(records: list[dict], out: Path) -> None:
                     values = [t["points"] for r in group for t in r["tasks"] if t["name"] == name]
                     top = max((t["max_points"] for r in group for t in r["tasks"] if t["name"] == name), default=0)
                 if values:
-                    row = [exercise, name, len(values), round(statistics.mean(values), 4), statistics.median(values), max(values), top]
+                    row = [
+                        exercise,
+                        name,
+                        len(values),
+                        round(statistics.mean(values), 4),
+                        statistics.median(values),
+                        max(values),
+                        top,
+                    ]
                     writer.writerow([cell(v) for v in row])
     for r in records:
         name = slot(r)
@@ -86,7 +103,12 @@ def write_reports(records: list[dict], out: Path) -> None:
 
 def _feedback(r: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"# Feedback: {_md(r['student'])}", "", f"Exercise `{_md(r.get('exercise') or '?')}` — **{r['score']:g} / {r['max_score']:g}** points", ""]
+    lines = [
+        f"# Feedback: {_md(r['student'])}",
+        "",
+        f"Exercise `{_md(r.get('exercise') or '?')}` — **{r['score']:g} / {r['max_score']:g}** points",
+        "",
+    ]
     if r.get("error"):
         lines += [f"**Could not grade this submission:** {_md(r['error'])}", ""]
     if r["tasks"]:
@@ -107,7 +129,13 @@ def gradescope_result(r: dict) -> dict:
         "score": r["score"],
         "output": r.get("error") or "; ".join(r.get("notes", [])),
         "tests": [
-            {"name": t["name"], "score": t["points"], "max_score": t["max_points"], "output": t["message"], "status": "passed" if t["status"] == "pass" else "failed"}
+            {
+                "name": t["name"],
+                "score": t["points"],
+                "max_score": t["max_points"],
+                "output": t["message"],
+                "status": "passed" if t["status"] == "pass" else "failed",
+            }
             for t in r["tasks"]
         ],
     }

@@ -10,6 +10,7 @@ to a failed task's function is answered by the reference, computed by a referenc
 sandbox of its own (the arguments are the learner's), so later tasks that build on it are still
 graded fairly. Nothing the worker sends extends a deadline.
 """
+
 from __future__ import annotations
 
 import copy
@@ -89,14 +90,26 @@ def _score(task: Task, cases: list[Case], results: list, policy: str = "all") ->
             except Exception as exc:  # noqa: BLE001 - a malformed value must not crash the grader
                 problem = f"returned a value that could not be compared ({type(exc).__name__})"
         if problem:
-            first_problem = first_problem or f"case '{case.label}': {problem}" + (f" (hint: {case.hint})" if case.hint else "")
+            first_problem = first_problem or f"case '{case.label}': {problem}" + (
+                f" (hint: {case.hint})" if case.hint else ""
+            )
         else:
             passed += 1
     if passed == len(cases):
-        return TaskResult(task.name, float(task.points), task.points, "pass", f"all {len(cases)} cases pass", passed, len(cases))
+        return TaskResult(
+            task.name, float(task.points), task.points, "pass", f"all {len(cases)} cases pass", passed, len(cases)
+        )
     # under "all", a constant answer that happens to fit one case earns nothing
     points = round(task.points * passed / len(cases), 4) if policy == "per-case" and cases else 0.0
-    return TaskResult(task.name, points, task.points, "fail", f"{passed}/{len(cases)} cases pass; first problem: {first_problem}", passed, len(cases))
+    return TaskResult(
+        task.name,
+        points,
+        task.points,
+        "fail",
+        f"{passed}/{len(cases)} cases pass; first problem: {first_problem}",
+        passed,
+        len(cases),
+    )
 
 
 def cases_for(task: Task, public: bool, seed: int | None) -> list[Case]:
@@ -147,9 +160,17 @@ class _Boot:
 
 
 def grade_answers(
-    exercise: Exercise, cells: list[str], *, public: bool = False, limits: Limits | None = None,
-    course_root: Path | None = None, extra_protected: tuple[Path, ...] = (), prelude: str = "",
-    sandboxed: bool = True, seed: int | None = None, policy: str = "all",
+    exercise: Exercise,
+    cells: list[str],
+    *,
+    public: bool = False,
+    limits: Limits | None = None,
+    course_root: Path | None = None,
+    extra_protected: tuple[Path, ...] = (),
+    prelude: str = "",
+    sandboxed: bool = True,
+    seed: int | None = None,
+    policy: str = "all",
 ) -> RunReport:
     """Grade a submission given as its answer cells' sources (in notebook order).
 
@@ -176,12 +197,23 @@ def grade_answers(
             restarts += 1
             if restarts > len(cells) + len(exercise.tasks) + 2 or time.monotonic() >= end:
                 for task in pending:
-                    results[task.name] = TaskResult(task.name, 0.0, task.points, "timeout", "not graded: the submission used up its time limit")
+                    results[task.name] = TaskResult(
+                        task.name, 0.0, task.points, "timeout", "not graded: the submission used up its time limit"
+                    )
                 break
             live = [c if i not in dropped else "" for i, c in enumerate(cells)]
             config = {
-                "imports": list(exercise.imports), "prelude": exercise.prelude + prelude, "cells": live, "protected": _protected(course_root, extra_protected),
-                "proxies": sorted(substituted), "limits": {"memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "output_bytes": limits.output_bytes, "nproc": limits.nproc},
+                "imports": list(exercise.imports),
+                "prelude": exercise.prelude + prelude,
+                "cells": live,
+                "protected": _protected(course_root, extra_protected),
+                "proxies": sorted(substituted),
+                "limits": {
+                    "memory_mb": limits.memory_mb,
+                    "cpu_s": limits.cpu_s,
+                    "output_bytes": limits.output_bytes,
+                    "nproc": limits.nproc,
+                },
             }
             worker = process.worker(config, limits, sandboxed, min(time.monotonic() + 30.0, end))
             try:
@@ -207,7 +239,16 @@ def grade_answers(
                         reference, spent = process.borrow_reference(exercise.id, limits, sandboxed)
                         end += spent
                     cases = cases_for(task, public, seed)
-                    request = {"call": task.name, "cases": [{"args": wire.encode(list(copy.deepcopy(c.args))), "kwargs": wire.encode(copy.deepcopy(c.kwargs))} for c in cases]}
+                    request = {
+                        "call": task.name,
+                        "cases": [
+                            {
+                                "args": wire.encode(list(copy.deepcopy(c.args))),
+                                "kwargs": wire.encode(copy.deepcopy(c.kwargs)),
+                            }
+                            for c in cases
+                        ],
+                    }
                     deadline = min(time.monotonic() + limits.task_s, end)
                     try:
                         worker.send(request, deadline)
@@ -219,8 +260,14 @@ def grade_answers(
                     except WorkerGone as exc:
                         if STOP.is_set():
                             raise Interrupted("the grader is stopping") from exc
-                        status = "timeout" if "time limit" in str(exc) else ("killed" if worker.killed_from_outside() else "crash")
-                        results[task.name] = TaskResult(task.name, 0.0, task.points, status, f"{exc}; the worker was restarted", 0, len(cases))
+                        status = (
+                            "timeout"
+                            if "time limit" in str(exc)
+                            else ("killed" if worker.killed_from_outside() else "crash")
+                        )
+                        results[task.name] = TaskResult(
+                            task.name, 0.0, task.points, status, f"{exc}; the worker was restarted", 0, len(cases)
+                        )
                         pending.pop(0)
                         if task.substitutable:
                             substituted.add(task.name)
@@ -228,7 +275,15 @@ def grade_answers(
                     pending.pop(0)
                     replies = message.get("results")
                     if type(replies) is not list or len(replies) != len(cases):
-                        results[task.name] = TaskResult(task.name, 0.0, task.points, "missing", str(message.get("error", "no results"))[:500], 0, len(cases))
+                        results[task.name] = TaskResult(
+                            task.name,
+                            0.0,
+                            task.points,
+                            "missing",
+                            str(message.get("error", "no results"))[:500],
+                            0,
+                            len(cases),
+                        )
                     else:
                         results[task.name] = _score(task, cases, replies, policy)
                     if results[task.name].status != "pass" and task.substitutable:
@@ -257,5 +312,3 @@ def _callback(reference: Channel | None, message: dict, allowed: set[str], deadl
         reference.broken = True
         raise WorkerGone(f"time limit exceeded (a substituted reference call: {exc})") from exc
     return {"value": reply["value"]} if "value" in reply else {"error": str(reply.get("error", "failed"))[:500]}
-
-

@@ -19,6 +19,7 @@ What a sandboxed worker sees and may do:
 Nothing of the course folder (solutions, tests, the package source), the submissions or the
 output folder is visible inside.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -53,7 +54,9 @@ def _supports(flag: str) -> bool:
     global _help
     if _help is None:
         try:
-            _help = subprocess.run([bwrap_path() or "bwrap", "--help"], capture_output=True, text=True, timeout=10, check=False).stdout
+            _help = subprocess.run(
+                [bwrap_path() or "bwrap", "--help"], capture_output=True, text=True, timeout=10, check=False
+            ).stdout
         except (OSError, subprocess.TimeoutExpired):
             _help = ""
     return flag in _help
@@ -114,7 +117,16 @@ class Sandbox:
         ``extra_binds``: (source, destination) pairs bound read-only (the reference server's package).
         """
         roots = python_roots()
-        cmd = [bwrap_path() or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        cmd = [
+            bwrap_path() or "bwrap",
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+        ]
         if os.geteuid() != 0:
             cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
             cmd += ["--disable-userns"] if _supports("--disable-userns") else []  # bubblewrap >= 0.8
@@ -136,11 +148,35 @@ class Sandbox:
         for source, destination in extra_binds:
             cmd += ["--ro-bind", source, destination]
         size = str(max(self.disk_bytes, 1 << 20))
-        cmd += ["--size", size, "--perms", "1777", "--tmpfs", SCRATCH, "--size", size, "--perms", "1777", "--tmpfs", "/tmp"]
+        cmd += [
+            "--size",
+            size,
+            "--perms",
+            "1777",
+            "--tmpfs",
+            SCRATCH,
+            "--size",
+            size,
+            "--perms",
+            "1777",
+            "--tmpfs",
+            "/tmp",
+        ]
         cmd += ["--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH, "--"]
         if self.uid is not None:
             setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
-            cmd += [setpriv, "--reuid", str(self.uid), "--regid", str(self.uid), "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+            cmd += [
+                setpriv,
+                "--reuid",
+                str(self.uid),
+                "--regid",
+                str(self.uid),
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
+            ]
         cmd += argv
         if self.cgroups:  # join the cgroups before bwrap starts: every descendant is then inside them
             joins = " && ".join(f"echo $$ > {c}/cgroup.procs" for c in self.cgroups)
@@ -201,7 +237,10 @@ def _make_cgroups(memory_bytes: int, nproc: int) -> list[str]:
         memory, pids = _own_cgroup_v1("memory"), _own_cgroup_v1("pids")
         if memory is None or pids is None:
             return []
-        for parent, settings in ((memory, {"memory.limit_in_bytes": memory_bytes, "memory.memsw.limit_in_bytes": memory_bytes}), (pids, {"pids.max": nproc})):
+        for parent, settings in (
+            (memory, {"memory.limit_in_bytes": memory_bytes, "memory.memsw.limit_in_bytes": memory_bytes}),
+            (pids, {"pids.max": nproc}),
+        ):
             group = os.path.join(parent, name)
             os.mkdir(group)
             made.append(group)
@@ -235,7 +274,13 @@ def sandbox_status() -> tuple[bool, str]:
     box = Sandbox.create(256 << 20, 16, 1 << 20)
     probe = "import os,sys; print(os.getuid(), len(os.listdir('/proc')), os.path.exists(sys.argv[1]))"
     try:
-        result = subprocess.run(box.command([sys.executable, "-I", "-S", "-c", probe, str(HERE)]), capture_output=True, text=True, timeout=30, check=False)
+        result = subprocess.run(
+            box.command([sys.executable, "-I", "-S", "-c", probe, str(HERE)]),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         box.kill_all()
         _status = (False, f"bwrap could not start ({exc})")
@@ -249,5 +294,8 @@ def sandbox_status() -> tuple[bool, str]:
         _status = (False, "bwrap started but the sandbox is not isolated (root inside, or the course visible)")
     else:
         limits = "cgroup memory and process limits" if box.cgroups else "per-process limits only (no cgroup)"
-        _status = (True, f"bubblewrap sandbox works (uid {words[0]} inside, own pid/net/mount/ipc namespaces, {limits})")
+        _status = (
+            True,
+            f"bubblewrap sandbox works (uid {words[0]} inside, own pid/net/mount/ipc namespaces, {limits})",
+        )
     return _status

@@ -8,6 +8,7 @@ gradebook unchanged, no file written there, the classmate alive, not stopped and
 the grader's own limits unchanged, no connection received, no process of any attack left
 (any found is reported and killed), each run finished within its time limit.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,12 +42,22 @@ class Bait:
         self.dir.chmod(0o777)
         for name in ("results.jsonl", "grades.csv"):
             (self.dir / name).write_text(CANARY)
-        self.classmate = subprocess.Popen(["sleep", "600"], start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.classmate = subprocess.Popen(
+            ["sleep", "600"],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(16)
         self.listener.setblocking(False)
-        for name, value in (("classmate.pid", self.classmate.pid), ("grader.pid", os.getpid()), ("port", self.listener.getsockname()[1])):
+        for name, value in (
+            ("classmate.pid", self.classmate.pid),
+            ("grader.pid", os.getpid()),
+            ("port", self.listener.getsockname()[1]),
+        ):
             (self.dir / name).write_text(f"{value}\n")
         self.classmate_limits = self._limits(self.classmate.pid)
         self.own_limits = [resource.getrlimit(r) for r in (resource.RLIMIT_NOFILE, resource.RLIMIT_AS)]
@@ -126,8 +137,13 @@ def leftover_processes() -> list[int]:
 
 
 def selftest(
-    course_root: Path, exercise_ids: list[str], limits: Limits | None = None, jobs: int = 2,
-    out: Callable[[str], object] = print, sandboxed: bool = True, attacks: list[str] | None = None,
+    course_root: Path,
+    exercise_ids: list[str],
+    limits: Limits | None = None,
+    jobs: int = 2,
+    out: Callable[[str], object] = print,
+    sandboxed: bool = True,
+    attacks: list[str] | None = None,
 ) -> bool:
     """For every exercise: the solution scores 100%, the blank release 0%, every attack 0%, the host unharmed."""
     from nncourse.checks import get_exercise
@@ -151,7 +167,10 @@ def selftest(
             blank = release_notebook(solution)
             names = [t.name for t in exercise.tasks]
             total = sum(t.points for t in exercise.tasks)
-            runs = {"solution": [solution.cells[i].source for i in indices], "blank release": [blank.cells[i].source for i in indices]}
+            runs = {
+                "solution": [solution.cells[i].source for i in indices],
+                "blank release": [blank.cells[i].source for i in indices],
+            }
             runs.update({f"attack: {name}": make(names) for name, make in chosen.items()})
 
             def run(
@@ -160,11 +179,22 @@ def selftest(
                 began = time.monotonic()
                 try:
                     report = grade_answers(
-                        exercise, runs[key], limits=limits, course_root=Path(course_root), extra_protected=(bait.root,),
-                        prelude=course_prelude(solution), sandboxed=sandboxed, seed=12345,
+                        exercise,
+                        runs[key],
+                        limits=limits,
+                        course_root=Path(course_root),
+                        extra_protected=(bait.root,),
+                        prelude=course_prelude(solution),
+                        sandboxed=sandboxed,
+                        seed=12345,
                     )
                 except Exception as exc:  # noqa: BLE001 - the grader itself broke: a failure to report
-                    return key, float("nan"), f"the grader failed: {type(exc).__name__}: {exc}", time.monotonic() - began
+                    return (
+                        key,
+                        float("nan"),
+                        f"the grader failed: {type(exc).__name__}: {exc}",
+                        time.monotonic() - began,
+                    )
                 return key, sum(t.points for t in report.tasks), report, time.monotonic() - began
 
             with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -176,7 +206,13 @@ def selftest(
                     if isinstance(report, str):
                         detail = " <-- " + report[:160]
                     else:
-                        detail = "" if good else " <-- " + ("took too long; " if slow else "") + "; ".join(f"{t.name}: {t.status} {t.message[:80]}" for t in report.tasks)
+                        detail = (
+                            ""
+                            if good
+                            else " <-- "
+                            + ("took too long; " if slow else "")
+                            + "; ".join(f"{t.name}: {t.status} {t.message[:80]}" for t in report.tasks)
+                        )
                     out(f"{'ok  ' if good else 'FAIL'} {exercise_id:<24} {key[:80]:<80} {score:g}/{total:g}{detail}")
         for problem in bait.problems():
             out(f"FAIL the host was harmed: {problem}")

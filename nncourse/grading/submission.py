@@ -1,6 +1,7 @@
 """Read a submitted exercise notebook without trusting it: find the learner's answer cells, and
 note any tampering with the rest (which is ignored: the course's own cells are used instead).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -129,7 +130,9 @@ def file_digest(path: Path) -> str:
 def json_depth(raw: bytes) -> int:
     """How deeply arrays and objects nest in a JSON text (strings ignored); linear time, no recursion."""
     skeleton = np.frombuffer(JSON_STRING.sub(b'""', raw), dtype=np.uint8)
-    steps = np.isin(skeleton, (ord("["), ord("{"))).astype(np.int32) - np.isin(skeleton, (ord("]"), ord("}"))).astype(np.int32)
+    steps = np.isin(skeleton, (ord("["), ord("{"))).astype(np.int32) - np.isin(skeleton, (ord("]"), ord("}"))).astype(
+        np.int32
+    )
     return int(np.cumsum(steps).max(initial=0))
 
 
@@ -150,7 +153,9 @@ def collect(inputs: list[Path]) -> list[Path]:
 
 
 def _guess_exercise(path: Path, nb: nbformat.NotebookNode, known_ids: set[str]) -> str | None:
-    declared = nb.metadata.get("nncourse", {}).get("exercise") if isinstance(nb.metadata.get("nncourse"), dict) else None
+    declared = (
+        nb.metadata.get("nncourse", {}).get("exercise") if isinstance(nb.metadata.get("nncourse"), dict) else None
+    )
     matches = [i for i in known_ids if i in path.name]
     if len(matches) == 1:
         return matches[0]
@@ -256,7 +261,9 @@ def _tampering(exercise: nbformat.NotebookNode, nb: nbformat.NotebookNode, answe
     if deleted:
         notes.append(f"{deleted} of the course's cells were deleted (ignored: the course's cells were used)")
     if edited:
-        notes.append(f"{edited} of the course's instruction or check cells were edited (ignored: the course's cells were used)")
+        notes.append(
+            f"{edited} of the course's instruction or check cells were edited (ignored: the course's cells were used)"
+        )
     order = [c.get("id") for c in nb.cells if c.get("id") in {x.get("id") for x in exercise.cells}]
     expected = [c.get("id") for c in exercise.cells if c.get("id") in set(order)]
     if order != expected and len(order) == len(set(order)):

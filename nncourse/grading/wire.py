@@ -4,6 +4,7 @@ This module imports nothing from ``nncourse``: the worker loads it by file path 
 learner's code runs. ``decode`` trusts nothing it reads: every array's dtype, shape and size is
 checked, and anything else is refused with ``WireError``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,7 +14,20 @@ from typing import Any
 
 import numpy as np
 
-ALLOWED_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64"}
+ALLOWED_DTYPES = {
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+}
 MAX_ITEMS = 10_000_000
 MAX_DEPTH = 20
 
@@ -47,7 +61,11 @@ def encode(value: Any, depth: int = 0) -> Any:
         if array.size > MAX_ITEMS:
             raise WireError(f"array too large ({array.size} items)")
         array = np.ascontiguousarray(array).reshape(array.shape)  # ascontiguousarray turns 0-d into 1-d
-        return {"__ndarray__": base64.b64encode(array.tobytes()).decode("ascii"), "dtype": array.dtype.name, "shape": list(array.shape)}
+        return {
+            "__ndarray__": base64.b64encode(array.tobytes()).decode("ascii"),
+            "dtype": array.dtype.name,
+            "shape": list(array.shape),
+        }
     if type(value) in (list, tuple):
         items = [encode(v, depth + 1) for v in value]
         return items if type(value) is list else {"__tuple__": items}
@@ -97,7 +115,9 @@ def dumps(message: dict) -> bytes:
 
 
 def loads(line: bytes) -> dict:
-    message = json.loads(line.decode("utf-8"), parse_constant=lambda c: (_ for _ in ()).throw(WireError(f"bad constant {c}")))
+    message = json.loads(
+        line.decode("utf-8"), parse_constant=lambda c: (_ for _ in ()).throw(WireError(f"bad constant {c}"))
+    )
     if type(message) is not dict:
         raise WireError("a message must be a JSON object")
     return message

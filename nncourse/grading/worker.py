@@ -13,6 +13,7 @@ the grader sends inputs as plain data and receives plain data back.
 This file is not a sandbox on its own; the grader adds wall-clock limits and kills the whole
 process group when one expires.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,25 @@ if TYPE_CHECKING:
 # Standard modules a learner may import, loaded now: after the worker drops root privileges the
 # interpreter's own folder may be unreadable (e.g. a Python installed under /root).
 PRELOAD = (
-    "bisect", "collections", "copy", "dataclasses", "fractions", "functools", "heapq", "itertools", "json",
-    "math", "numbers", "operator", "random", "re", "statistics", "string", "time", "typing", "warnings",
+    "bisect",
+    "collections",
+    "copy",
+    "dataclasses",
+    "fractions",
+    "functools",
+    "heapq",
+    "itertools",
+    "json",
+    "math",
+    "numbers",
+    "operator",
+    "random",
+    "re",
+    "statistics",
+    "string",
+    "time",
+    "typing",
+    "warnings",
 )
 
 
@@ -64,10 +82,34 @@ def receive() -> dict:
 
 
 _DENIED_EVENTS = (
-    "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system", "subprocess.Popen", "pty.spawn",
-    "os.kill", "os.killpg", "signal.pthread_kill", "os.setuid", "os.setgid", "os.chmod", "os.chown", "os.remove",
-    "os.rename", "os.rmdir", "os.symlink", "os.link", "os.truncate", "shutil.rmtree", "builtins.input", "os.putenv",
-    "os.unsetenv", "winreg", "webbrowser.open", "sys.remote_exec",
+    "os.fork",
+    "os.forkpty",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.exec",
+    "os.system",
+    "subprocess.Popen",
+    "pty.spawn",
+    "os.kill",
+    "os.killpg",
+    "signal.pthread_kill",
+    "os.setuid",
+    "os.setgid",
+    "os.chmod",
+    "os.chown",
+    "os.remove",
+    "os.rename",
+    "os.rmdir",
+    "os.symlink",
+    "os.link",
+    "os.truncate",
+    "shutil.rmtree",
+    "builtins.input",
+    "os.putenv",
+    "os.unsetenv",
+    "winreg",
+    "webbrowser.open",
+    "sys.remote_exec",
 )
 
 
@@ -81,13 +123,20 @@ def _install_guard(protected: list[str], scratch: str) -> None:
     def guard(event: str, args: tuple) -> None:
         if event in _DENIED_EVENTS or event.startswith(("socket.", "ctypes.", "_posixsubprocess", "mmap.")):
             raise PermissionError(f"not allowed while grading: {event}")
-        if event == "import" and args and isinstance(args[0], str) and args[0].split(".")[0] in ("nncourse", "_nncourse_wire"):
+        if (
+            event == "import"
+            and args
+            and isinstance(args[0], str)
+            and args[0].split(".")[0] in ("nncourse", "_nncourse_wire")
+        ):
             raise PermissionError("not allowed while grading: importing the course package")
         if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
             path = os.path.realpath(os.fsdecode(args[0]))
             mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
-            writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
+            writing = any(c in mode for c in "wax+") or flags & (
+                os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+            )
             if inside(path, protected) or (path.startswith("/proc/") and not path.startswith("/proc/self/")):
                 raise PermissionError(f"not allowed while grading: opening {path}")
             if writing and not inside(path, [scratch]) and path != os.devnull:
@@ -115,7 +164,7 @@ def _limit(limits: dict) -> None:
 def _isolate(scratch: str, drop_to: int | None) -> None:
     os.chdir(scratch)
     null = os.open(os.devnull, os.O_RDWR)
-    for fd in ((0, 1) if os.environ.get("NNCOURSE_WORKER_DEBUG") else (0, 1, 2)):
+    for fd in (0, 1) if os.environ.get("NNCOURSE_WORKER_DEBUG") else (0, 1, 2):
         os.dup2(null, fd)
     if drop_to is not None and os.getuid() == 0:
         os.setgroups([])

@@ -1,4 +1,5 @@
 """Torch models of the course, with their shape checks and parameter counts."""
+
 from __future__ import annotations
 
 from nncourse.models.cnn import ConvNet, RandomShift, feature_maps

@@ -9,6 +9,7 @@ MaxPool 2 (optional), then a flatten and one Linear layer to the class logits. `
 training-only augmentation layer that moves each image by a few pixels (zeros fill the gap); in eval
 mode it does nothing, so it can sit at the front of a model and ``nncourse.train.fit`` needs no change.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -72,8 +73,15 @@ class ConvNet(nn.Module):
     """
 
     def __init__(
-        self, input_shape: Sequence[int], n_classes: int, channels: Sequence[int] = (32, 32), kernel_size: int = 3,
-        pool: Sequence[bool] | None = None, batch_norm: bool = True, dropout: float = 0.0, max_shift: int = 0,
+        self,
+        input_shape: Sequence[int],
+        n_classes: int,
+        channels: Sequence[int] = (32, 32),
+        kernel_size: int = 3,
+        pool: Sequence[bool] | None = None,
+        batch_norm: bool = True,
+        dropout: float = 0.0,
+        max_shift: int = 0,
     ) -> None:
         super().__init__()
         input_shape, channels = tuple(input_shape), tuple(channels)
@@ -95,7 +103,11 @@ class ConvNet(nn.Module):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self.input_shape, self.n_classes = input_shape, n_classes
-        conv, norm, maxpool = (nn.Conv1d, nn.BatchNorm1d, nn.MaxPool1d) if len(input_shape) == 2 else (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d)
+        conv, norm, maxpool = (
+            (nn.Conv1d, nn.BatchNorm1d, nn.MaxPool1d)
+            if len(input_shape) == 2
+            else (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d)
+        )
         self.augment = RandomShift(max_shift) if max_shift > 0 else nn.Identity()
         blocks: list[nn.Module] = []
         spatial = list(input_shape[1:])
@@ -114,7 +126,9 @@ class ConvNet(nn.Module):
             c_in = c_out
         self.blocks = nn.Sequential(*blocks)
         features = c_in * int(torch.tensor(spatial).prod())
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout) if dropout > 0 else nn.Identity(), nn.Linear(features, n_classes))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout) if dropout > 0 else nn.Identity(), nn.Linear(features, n_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_array("x", x, (None, *self.input_shape))
@@ -140,4 +154,3 @@ def feature_maps(model: ConvNet, x: torch.Tensor) -> list[tuple[str, torch.Tenso
         maps.append((f"block {i + 1}", h.detach().clone()))
     model.train(was_training)
     return maps
-

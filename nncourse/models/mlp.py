@@ -9,6 +9,7 @@
 Every module checks its input in ``forward``: a batch must have shape ``(N, in_features)``, and a
 wrong shape raises a ``ValueError`` that names the expected one.
 """
+
 from __future__ import annotations
 
 import time
@@ -88,7 +89,9 @@ class MLP(nn.Module):
     ``forward(x: (N, sizes[0])) -> (N, sizes[-1])``.
     """
 
-    def __init__(self, sizes: Sequence[int], activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False) -> None:
+    def __init__(
+        self, sizes: Sequence[int], activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False
+    ) -> None:
         super().__init__()
         sizes = list(sizes)
         if len(sizes) < 2:
@@ -173,7 +176,14 @@ def train_digits(seed: int = 0, recipe: DigitsRecipe | None = None, progress: bo
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs)
     history = fit(
-        model, train_loader, loss_fn, optimizer, epochs=recipe.epochs, val_loader=val_loader, scheduler=scheduler, progress=progress
+        model,
+        train_loader,
+        loss_fn,
+        optimizer,
+        epochs=recipe.epochs,
+        val_loader=val_loader,
+        scheduler=scheduler,
+        progress=progress,
     )
     seconds = time.perf_counter() - start
     test = evaluate(model, test_loader, loss_fn, {"accuracy": accuracy})

@@ -9,6 +9,7 @@ and every scheduler rewrites ``opt.lr``: ``sched = StepLR(opt, step_size=10, gam
 ``clip_grad_norm(grads, max_norm)`` clips before a step; ``weight_decay_groups`` builds AdamW's groups.
 Names and formulas follow ``torch.optim``, ``torch.optim.lr_scheduler`` and ``torch.nn.utils``.
 """
+
 from __future__ import annotations
 
 from nncourse.optim.adaptive import Adam, AdamW, RMSprop

@@ -3,6 +3,7 @@
 ``RMSprop``, ``Adam`` and ``AdamW`` reproduce the update formulas of their ``torch.optim`` namesakes.
 All arithmetic is element-wise; every state array has the shape of its parameter.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -42,12 +43,23 @@ class RMSprop(Optimizer):
     """
 
     _group_checks: ClassVar[dict[str, Callable[..., Any]]] = {
-        "lr": check_hyper, "alpha": partial(check_hyper, high=1.0, high_open=False), "eps": check_hyper,
-        "weight_decay": check_hyper, "momentum": check_hyper}
+        "lr": check_hyper,
+        "alpha": partial(check_hyper, high=1.0, high_open=False),
+        "eps": check_hyper,
+        "weight_decay": check_hyper,
+        "momentum": check_hyper,
+    }
 
-    def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        groups: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
         super().__init__(lr, groups)
         self.alpha = check_hyper("alpha", alpha, high=1.0, high_open=False)
         self.eps = check_hyper("eps", eps)
@@ -55,8 +67,7 @@ class RMSprop(Optimizer):
         self.momentum = check_hyper("momentum", momentum)
         self.centered = check_bool("centered", centered)
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any],
-                work: Work) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any], work: Work) -> None:
         lr, alpha, eps, wd, mom = hp["lr"], hp["alpha"], hp["eps"], hp["weight_decay"], hp["momentum"]
         if not state:
             state["step"] = 0
@@ -70,23 +81,23 @@ class RMSprop(Optimizer):
             g = np.add(np.multiply(p, wd, out=work(0)), g, out=work(0))  # g <- g + lambda theta
         s = work(1)
         v = state["square_avg"]
-        v *= alpha                                              # v_t = alpha v_{t-1} + (1 - alpha) g^2
+        v *= alpha  # v_t = alpha v_{t-1} + (1 - alpha) g^2
         v += np.multiply(np.multiply(g, 1 - alpha, out=s), g, out=s)
         if self.centered:
             a = state["grad_avg"]
             a += np.multiply(np.subtract(g, a, out=s), 1 - alpha, out=s)  # a_t = alpha a_{t-1} + (1 - alpha) g
             np.sqrt(np.subtract(v, np.multiply(a, a, out=s), out=s), out=s)  # s = sqrt(v_t - a_t^2) + eps
         else:
-            np.sqrt(v, out=s)                                   # s = sqrt(v_t) + eps
+            np.sqrt(v, out=s)  # s = sqrt(v_t) + eps
         s += eps
         if mom > 0:
             b = state.setdefault("momentum_buffer", np.zeros_like(p))
-            b *= mom                                            # b_t = mu b_{t-1} + g / s
+            b *= mom  # b_t = mu b_{t-1} + g / s
             b += np.divide(g, s, out=s)
-            p -= np.multiply(b, lr, out=s)                      # theta <- theta - lr b_t
+            p -= np.multiply(b, lr, out=s)  # theta <- theta - lr b_t
         else:
             np.divide(g, s, out=s)
-            p -= np.multiply(s, lr, out=s)                      # theta <- theta - lr g / s
+            p -= np.multiply(s, lr, out=s)  # theta <- theta - lr g / s
 
 
 class Adam(Optimizer):
@@ -113,19 +124,28 @@ class Adam(Optimizer):
 
     _decoupled = False
     _group_checks: ClassVar[dict[str, Callable[..., Any]]] = {
-        "lr": check_hyper, "betas": check_betas, "eps": check_hyper, "weight_decay": check_hyper}
+        "lr": check_hyper,
+        "betas": check_betas,
+        "eps": check_hyper,
+        "weight_decay": check_hyper,
+    }
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False,
-                 groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        groups: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
         super().__init__(lr, groups)
         self.betas = check_betas("betas", betas)
         self.eps = check_hyper("eps", eps)
         self.weight_decay = check_hyper("weight_decay", weight_decay)
         self.amsgrad = check_bool("amsgrad", amsgrad)
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any],
-                work: Work) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any], work: Work) -> None:
         lr, (beta1, beta2), eps, wd = hp["lr"], hp["betas"], hp["eps"], hp["weight_decay"]
         if not state:
             state["step"] = 0
@@ -137,23 +157,25 @@ class Adam(Optimizer):
         t = state["step"]
         if wd != 0:
             if self._decoupled:
-                p *= 1 - lr * wd                                # theta <- (1 - lr lambda) theta   (AdamW)
-            else:                                               # g <- g + lambda theta            (Adam, L2)
+                p *= 1 - lr * wd  # theta <- (1 - lr lambda) theta   (AdamW)
+            else:  # g <- g + lambda theta            (Adam, L2)
                 g = np.add(np.multiply(p, wd, out=work(0)), g, out=work(0))
         tmp = work(1)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)  # m_t = beta1 m_{t-1} + (1 - beta1) g_t
-        v *= beta2                                              # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
+        v *= beta2  # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
         v += np.multiply(np.multiply(g, 1 - beta2, out=tmp), g, out=tmp)
         if self.amsgrad:
             u = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # u_t = max(u_{t-1}, v_t)
         else:
             u = v
-        step_size = lr / (1 - beta1**t)                         # lr / (1 - beta1^t)
-        denom = np.sqrt(u, out=tmp)                             # sqrt(u_t) / sqrt(1 - beta2^t) + eps
+        step_size = lr / (1 - beta1**t)  # lr / (1 - beta1^t)
+        denom = np.sqrt(u, out=tmp)  # sqrt(u_t) / sqrt(1 - beta2^t) + eps
         denom /= (1 - beta2**t) ** 0.5
         denom += eps
-        p -= np.multiply(np.divide(m, denom, out=tmp), step_size, out=tmp)  # theta_t = theta_{t-1} - step_size m_t / denom
+        p -= np.multiply(
+            np.divide(m, denom, out=tmp), step_size, out=tmp
+        )  # theta_t = theta_{t-1} - step_size m_t / denom
 
 
 class AdamW(Adam):
@@ -171,7 +193,13 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False,
-                 groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        groups: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
         super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, groups=groups)

@@ -13,6 +13,7 @@ Parameter groups (torch's ``param_groups``, by name): ``groups=[{"params": ["W1"
 parameters their own hyper-parameters; a parameter in no group uses the optimizer's own. A group's
 ``"lr"`` is moved by schedules exactly like ``opt.lr`` (each from its own initial value).
 """
+
 from __future__ import annotations
 
 import copy
@@ -73,8 +74,11 @@ class Optimizer:
             if not (isinstance(g, np.ndarray) and g.dtype == p.dtype):
                 g = np.asarray(g, dtype=p.dtype)  # a converted copy; the caller's array is never written
             gk = self._group_of.get(name)
-            hp = defaults if gk is None else {**defaults, **{key: self.groups[gk][key] for key in defaults
-                                                             if key in self.groups[gk]}}
+            hp = (
+                defaults
+                if gk is None
+                else {**defaults, **{key: self.groups[gk][key] for key in defaults if key in self.groups[gk]}}
+            )
             self._update(p, g, self.state.setdefault(name, {}), hp, self._scratch(name, p))
 
     def reset(self) -> None:
@@ -89,8 +93,11 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """A deep copy of the hyper-parameters, the groups and the per-parameter state, for inspection."""
-        return {"hyperparameters": self.hyperparameters(), "groups": copy.deepcopy(self.groups),
-                "state": copy.deepcopy(self.state)}
+        return {
+            "hyperparameters": self.hyperparameters(),
+            "groups": copy.deepcopy(self.groups),
+            "state": copy.deepcopy(self.state),
+        }
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
@@ -98,8 +105,14 @@ class Optimizer:
         return f"{type(self).__name__}({args}{extra})"
 
     # ------------------------------------------------------------------ for subclasses
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any],
-                work: Callable[[int], np.ndarray]) -> None:
+    def _update(
+        self,
+        p: np.ndarray,
+        g: np.ndarray,
+        state: dict[str, Any],
+        hp: Mapping[str, Any],
+        work: Callable[[int], np.ndarray],
+    ) -> None:
         raise NotImplementedError
 
     def _scratch(self, name: str, p: np.ndarray) -> Callable[[int], np.ndarray]:
@@ -147,8 +160,7 @@ class Optimizer:
     def _check_inputs(self, params: ParamDict, grads: ParamDict) -> None:
         if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
             raise TypeError(
-                "params and grads must be dicts name -> array, got "
-                f"{type(params).__name__} and {type(grads).__name__}"
+                f"params and grads must be dicts name -> array, got {type(params).__name__} and {type(grads).__name__}"
             )
         missing = [k for k in params if k not in grads]
         extra = [k for k in grads if k not in params]

@@ -6,6 +6,7 @@ All gradients together are treated as one long vector ``v``. If ``||v||_p > max_
 multiplied, in place, by ``max_norm / (||v||_p + 1e-6)``; otherwise they are left as they are. The
 returned ``total`` is the norm *before* clipping, handy to log.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,12 @@ def _arrays(grads: Mapping[str, np.ndarray] | Sequence[np.ndarray]) -> list[tupl
     return items
 
 
-def clip_grad_norm(grads: Mapping[str, np.ndarray] | Sequence[np.ndarray], max_norm: float,
-                   norm_type: float = 2.0, error_if_nonfinite: bool = False) -> float:
+def clip_grad_norm(
+    grads: Mapping[str, np.ndarray] | Sequence[np.ndarray],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> float:
     """Scale all gradients in place so that their joint ``norm_type``-norm is at most ``max_norm``.
 
     Same rule and same returned value as ``torch.nn.utils.clip_grad_norm_``:
@@ -52,8 +57,11 @@ def clip_grad_norm(grads: Mapping[str, np.ndarray] | Sequence[np.ndarray], max_n
     """
     items = _arrays(grads)
     max_norm = check_hyper("max_norm", max_norm)
-    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.integer, np.floating)) \
-            or not norm_type > 0:
+    if (
+        isinstance(norm_type, bool)
+        or not isinstance(norm_type, (int, float, np.integer, np.floating))
+        or not norm_type > 0
+    ):
         raise ValueError(f"norm_type must be a number > 0 or math.inf, got {norm_type!r}")
     p = float(norm_type)
     check_bool("error_if_nonfinite", error_if_nonfinite)

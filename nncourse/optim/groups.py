@@ -8,6 +8,7 @@
 Decaying a bias or a LayerNorm/BatchNorm scale only pulls it towards 0, which these parameters have no
 reason to prefer; the common rule (GPT-2, nanoGPT) decays exactly the parameters with 2 or more axes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -18,8 +19,9 @@ from nncourse._validate import check_hyper
 Group = dict[str, Any]
 
 
-def weight_decay_groups(params: Mapping[str, Any] | Iterable[tuple[str, Any]], weight_decay: float, *,
-                        no_decay: Iterable[str] = ()) -> list[Group]:
+def weight_decay_groups(
+    params: Mapping[str, Any] | Iterable[tuple[str, Any]], weight_decay: float, *, no_decay: Iterable[str] = ()
+) -> list[Group]:
     """Split named parameters into a decayed and an undecayed group.
 
     Args:
@@ -37,7 +39,9 @@ def weight_decay_groups(params: Mapping[str, Any] | Iterable[tuple[str, Any]], w
     try:
         named = dict(params.items()) if isinstance(params, Mapping) else dict(params)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"params must be a dict name -> array or (name, array) pairs, got {type(params).__name__}") from exc
+        raise TypeError(
+            f"params must be a dict name -> array or (name, array) pairs, got {type(params).__name__}"
+        ) from exc
     weight_decay = check_hyper("weight_decay", weight_decay)
     if isinstance(no_decay, (str, bytes)):
         raise TypeError(f"no_decay must be a list of parameter names, got the string {no_decay!r}")

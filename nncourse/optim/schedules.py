@@ -15,6 +15,7 @@ the first scheduler attached), not the possibly already scaled current one. A gr
 (see ``nncourse.optim.base``) is scheduled the same way from its own ``"initial_lr"``. ``closed_form(t)``
 gives the textbook formula; ``warmup_cosine`` is a plain function of the step number.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -110,7 +111,7 @@ class StepLR(LRScheduler):
         e = self.last_epoch
         if e == 0 or e % self.step_size != 0:
             return lr
-        return lr * self.gamma                                  # lr_e = gamma * lr_{e-1} at multiples
+        return lr * self.gamma  # lr_e = gamma * lr_{e-1} at multiples
 
     def _closed(self, epoch: int, base: float) -> float:
         return base * self.gamma ** (epoch // self.step_size)
@@ -167,8 +168,9 @@ class LinearLR(LRScheduler):
         total_iters: epochs over which the factor moves, a positive int.
     """
 
-    def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
-                 total_iters: int = 5) -> None:
+    def __init__(
+        self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0, total_iters: int = 5
+    ) -> None:
         self.start_factor = check_hyper("start_factor", start_factor, high=1.0, high_open=False)
         if self.start_factor == 0:
             raise ValueError("start_factor must be > 0 (a zero lr could never be scaled back up)")
@@ -179,11 +181,11 @@ class LinearLR(LRScheduler):
     def _next_lr(self, lr: float, base: float) -> float:
         e, s, f, n = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
         if e == 0:
-            return lr * s                                       # lr_0 = start_factor * base_lr
+            return lr * s  # lr_0 = start_factor * base_lr
         if e > n:
             return lr
         if e == n and f == 0:
-            return 0.0                                          # exactly 0, not a rounding residue
+            return 0.0  # exactly 0, not a rounding residue
         # factor_e / factor_{e-1} = 1 + (f - s) / (n s + (e - 1)(f - s))
         return lr * (1.0 + (f - s) / (n * s + (e - 1) * (f - s)))
 
@@ -219,12 +221,14 @@ class SequentialLR:
             raise TypeError(f"milestones must be a list of ints, got {milestones!r}")
         marks = [check_int(f"milestones[{k}]", m) for k, m in enumerate(milestones)]
         if len(marks) != len(schedulers) - 1 or any(a >= b for a, b in pairwise(marks)):
-            raise ValueError(f"milestones must be {len(schedulers) - 1} increasing ints (one per switch), got {list(milestones)}")
+            raise ValueError(
+                f"milestones must be {len(schedulers) - 1} increasing ints (one per switch), got {list(milestones)}"
+            )
         self.optimizer, self.schedulers, self.milestones = optimizer, list(schedulers), marks
         self.last_epoch = 0
         self.schedulers[0]._write(list(self.schedulers[0].base_lrs))  # back to the initial lr(s)
         self.schedulers[0].last_epoch = -1
-        self.schedulers[0].step()                               # epoch 0 of the first schedule
+        self.schedulers[0].step()  # epoch 0 of the first schedule
         self._last_lr = self.schedulers[0].get_last_lr()
 
     def step(self) -> None:

@@ -3,6 +3,7 @@
 Same update as ``torch.optim.SGD``. Plain gradient descent is ``SGD(lr)`` with every option at zero:
 ``theta <- theta - lr * g``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -36,11 +37,21 @@ class SGD(Optimizer):
     """
 
     _group_checks: ClassVar[dict[str, Callable[..., Any]]] = {
-        "lr": check_hyper, "momentum": check_hyper, "dampening": check_hyper, "weight_decay": check_hyper}
+        "lr": check_hyper,
+        "momentum": check_hyper,
+        "dampening": check_hyper,
+        "weight_decay": check_hyper,
+    }
 
-    def __init__(self, lr: float, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0,
-                 groups: Sequence[Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        groups: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
         super().__init__(lr, groups)
         self.momentum = check_hyper("momentum", momentum)
         self.dampening = check_hyper("dampening", dampening)
@@ -54,8 +65,14 @@ class SGD(Optimizer):
                     f"momentum={hp['momentum']!r}, dampening={hp['dampening']!r}"
                 )
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], hp: Mapping[str, Any],
-                work: Callable[[int], np.ndarray]) -> None:
+    def _update(
+        self,
+        p: np.ndarray,
+        g: np.ndarray,
+        state: dict[str, Any],
+        hp: Mapping[str, Any],
+        work: Callable[[int], np.ndarray],
+    ) -> None:
         lr, mu, damp, wd = hp["lr"], hp["momentum"], hp["dampening"], hp["weight_decay"]
         if wd != 0:
             g = np.add(np.multiply(p, wd, out=work(0)), g, out=work(0))  # g <- g + lambda theta
@@ -63,18 +80,18 @@ class SGD(Optimizer):
         if mu != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()   # b_1 = g_1
+                buf = state["momentum_buffer"] = g.copy()  # b_1 = g_1
             else:
-                buf *= mu                                   # b_t = mu b_{t-1} + (1 - dampening) g_t
+                buf *= mu  # b_t = mu b_{t-1} + (1 - dampening) g_t
                 if damp != 0:
                     buf += np.multiply(g, 1 - damp, out=tmp)
                 else:
                     buf += g
             if self.nesterov:
-                d = np.multiply(buf, mu, out=tmp)           # d_t = g_t + mu b_t
+                d = np.multiply(buf, mu, out=tmp)  # d_t = g_t + mu b_t
                 d += g
             else:
-                d = buf                                     # d_t = b_t
+                d = buf  # d_t = b_t
         else:
-            d = g                                           # d_t = g_t
-        p -= np.multiply(d, lr, out=tmp)                    # theta_t = theta_{t-1} - lr d_t
+            d = g  # d_t = g_t
+        p -= np.multiply(d, lr, out=tmp)  # theta_t = theta_{t-1} - lr d_t

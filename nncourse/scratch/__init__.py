@@ -9,6 +9,7 @@ The contract (see ``nncourse.scratch.base``)::
 
 The formulas are the stateless kernels of ``nncourse.scratch.functional``.
 """
+
 from __future__ import annotations
 
 from nncourse.scratch.activations import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh

@@ -3,6 +3,7 @@
 Each takes a float input of any shape and returns an output of the same shape and dtype; none has
 parameters. The formulas are the kernels of ``nncourse.scratch.functional``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -3,6 +3,7 @@
 The formulas live in ``nncourse.scratch.functional.attention`` (scaled dot-product attention) and the
 linear/embedding kernels; these layers hold parameters, reshape heads and translate masks.
 """
+
 from __future__ import annotations
 
 import math
@@ -100,8 +101,17 @@ class MultiheadAttention(Layer):
         n, t, _ = x.shape
         return x.reshape(n, t, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
 
-    def _mask(self, attn_mask: Any, key_padding_mask: Any, is_causal: bool, n: int, lq: int, s: int,
-              unbatched: bool, dtype: np.dtype) -> np.ndarray | None:
+    def _mask(
+        self,
+        attn_mask: Any,
+        key_padding_mask: Any,
+        is_causal: bool,
+        n: int,
+        lq: int,
+        s: int,
+        unbatched: bool,
+        dtype: np.dtype,
+    ) -> np.ndarray | None:
         """Both masks merged into one float mask broadcastable to (N, H, L, S), or None."""
         h = self.num_heads
         if is_causal and attn_mask is None:
@@ -114,8 +124,10 @@ class MultiheadAttention(Layer):
             elif ndim == 3:
                 total = _torch_mask("attn_mask", attn_mask, (n * h, lq, s), dtype).reshape(n, h, lq, s)
             else:
-                raise ValueError(f"attn_mask must have shape (L, S) = ({lq}, {s}) or (N * num_heads, L, S) = "
-                                 f"({n * h}, {lq}, {s}), got shape {np.shape(attn_mask)}")
+                raise ValueError(
+                    f"attn_mask must have shape (L, S) = ({lq}, {s}) or (N * num_heads, L, S) = "
+                    f"({n * h}, {lq}, {s}), got shape {np.shape(attn_mask)}"
+                )
         if key_padding_mask is not None:
             pad = _torch_mask("key_padding_mask", key_padding_mask, (s,) if unbatched else (n, s), dtype)
             pad = pad.reshape(n, 1, 1, s)
@@ -123,9 +135,17 @@ class MultiheadAttention(Layer):
         return total
 
     # ------------------------------------------------------------------ the two passes
-    def forward(self, query: Any, key: Any, value: Any, key_padding_mask: Any = None, need_weights: bool = True,
-                attn_mask: Any = None, average_attn_weights: bool = True,
-                is_causal: bool = False) -> tuple[tuple[np.ndarray, np.ndarray | None], Cache]:
+    def forward(
+        self,
+        query: Any,
+        key: Any,
+        value: Any,
+        key_padding_mask: Any = None,
+        need_weights: bool = True,
+        attn_mask: Any = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[tuple[np.ndarray, np.ndarray | None], Cache]:
         """See the class docstring for shapes and masks."""
         unbatched = np.ndim(query) == 2
         q_in = self._to_nle("query", query, unbatched)
@@ -133,13 +153,15 @@ class MultiheadAttention(Layer):
         v_in = self._to_nle("value", value, unbatched)
         n, lq, e = q_in.shape
         if k_in.shape != v_in.shape or k_in.shape[0] != n:
-            raise ValueError(f"key and value must have the same shape with batch size N={n}, "
-                             f"got key {np.shape(key)} and value {np.shape(value)} (query {np.shape(query)})")
+            raise ValueError(
+                f"key and value must have the same shape with batch size N={n}, "
+                f"got key {np.shape(key)} and value {np.shape(value)} (query {np.shape(query)})"
+            )
         s = k_in.shape[1]
         w, b = self._params["in_proj_weight"], self._params.get("in_proj_bias")
         projected, lin_caches = [], []
         for i, x in enumerate((q_in, k_in, v_in)):
-            out, c = linear_forward(x, w[i * e:(i + 1) * e], None if b is None else b[i * e:(i + 1) * e])
+            out, c = linear_forward(x, w[i * e : (i + 1) * e], None if b is None else b[i * e : (i + 1) * e])
             projected.append(self._heads(out))
             lin_caches.append(c)
         dtype = projected[0].dtype
@@ -154,18 +176,29 @@ class MultiheadAttention(Layer):
             if unbatched:
                 weights = weights[0]
         result = self._from_nle(out, unbatched)
-        cache = Cache(self, result.shape, {
-            "lin": lin_caches, "sdpa": sdpa_cache, "out": out_cache, "unbatched": unbatched, "shapes": (n, lq, s),
-            "weights_shape": None if weights is None else weights.shape, "average": average_attn_weights,
-        })
+        cache = Cache(
+            self,
+            result.shape,
+            {
+                "lin": lin_caches,
+                "sdpa": sdpa_cache,
+                "out": out_cache,
+                "unbatched": unbatched,
+                "shapes": (n, lq, s),
+                "weights_shape": None if weights is None else weights.shape,
+                "average": average_attn_weights,
+            },
+        )
         return (result, weights), cache
 
     def backward(self, dout: Any, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(dattn_output or None, dattn_weights or None) -> (dquery, dkey, dvalue), each like its input."""
         cache = require_cache(self, cache)
         if not isinstance(dout, (tuple, list)) or len(dout) != 2:
-            raise TypeError("dout must be a pair (dattn_output, dattn_weights), the gradients of forward's outputs; "
-                            "either may be None")
+            raise TypeError(
+                "dout must be a pair (dattn_output, dattn_weights), the gradients of forward's outputs; "
+                "either may be None"
+            )
         d_out, d_weights = dout
         n, _lq, _s = cache["shapes"]
         e, h, unbatched = self.embed_dim, self.num_heads, cache["unbatched"]
@@ -250,8 +283,15 @@ class LearnedPositionalEncoding(Layer):
     axes, into grads['weight'][:L].
     """
 
-    def __init__(self, max_len: int, d_model: int, *, std: float = 0.02, rng: np.random.Generator | int = 0,
-                 dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        max_len: int,
+        d_model: int,
+        *,
+        std: float = 0.02,
+        rng: np.random.Generator | int = 0,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
         self.max_len = check_int("max_len", max_len)
         self.d_model = check_int("d_model", d_model)

@@ -17,6 +17,7 @@ Children: a ``Layer`` assigned as an attribute (``self.fc = Linear(...)``) is a 
 ``params``, ``grads``, ``buffers``, ``state_dict()``, ``load_state_dict()``, ``load_torch()``,
 ``train()/eval()`` and ``zero_grad()`` recurse with torch's dotted names (``"fc.weight"``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -48,9 +49,7 @@ def require_cache(owner: object, cache: Any) -> Cache:
     if cache is None:
         raise RuntimeError(f"{name}.backward got cache=None: call forward first and pass the cache it returned")
     if not isinstance(cache, Cache):
-        raise TypeError(
-            f"{name}.backward needs the cache returned by {name}.forward, got {type(cache).__name__}"
-        )
+        raise TypeError(f"{name}.backward needs the cache returned by {name}.forward, got {type(cache).__name__}")
     if cache.owner is not owner:
         raise RuntimeError(
             f"{name}.backward got a cache made by another layer ({type(cache.owner).__name__}): "
@@ -84,7 +83,9 @@ class Layer:
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Layer):
             if "_children" not in self.__dict__:
-                raise RuntimeError(f"call super().__init__() in {type(self).__name__}.__init__ before adding child layers")
+                raise RuntimeError(
+                    f"call super().__init__() in {type(self).__name__}.__init__ before adding child layers"
+                )
             self._children[name] = value
         object.__setattr__(self, name, value)
 
@@ -118,7 +119,9 @@ class Layer:
         """
         source_name = name if source_name is None else source_name
         if name not in self._params or source_name not in source._params:
-            raise ValueError(f"tie needs existing parameters: {type(self).__name__}.{name} and {type(source).__name__}.{source_name}")
+            raise ValueError(
+                f"tie needs existing parameters: {type(self).__name__}.{name} and {type(source).__name__}.{source_name}"
+            )
         check_array(f"{type(source).__name__}.{source_name}", source._params[source_name], self._params[name].shape)
         self._params[name] = source._params[source_name]
         self._grads[name] = source._grads[source_name]
@@ -193,7 +196,9 @@ class Layer:
         targets = {**self._collect("_params"), **self.buffers}
         if set(state) != set(targets):
             missing, extra = sorted(set(targets) - set(state)), sorted(set(state) - set(targets))
-            raise ValueError(f"state_dict keys differ from {type(self).__name__}'s: missing {missing}, unexpected {extra}")
+            raise ValueError(
+                f"state_dict keys differ from {type(self).__name__}'s: missing {missing}, unexpected {extra}"
+            )
         for name, value in state.items():
             if hasattr(value, "detach"):
                 value = value.detach().cpu().numpy()

@@ -1,5 +1,6 @@
 """Convolution layers ``Conv1d`` and ``Conv2d``: thin holders of ``weight``/``bias`` around the kernels of
 ``nncourse.scratch.functional.conv`` (NCHW, torch's weight layout and default initialisation)."""
+
 from __future__ import annotations
 
 import math
@@ -19,9 +20,19 @@ class _ConvNd(Layer):
 
     ndim = 2
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, bias: bool = True, *, rng: np.random.Generator | int = 0,
-                 dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | int = 0,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
         self.in_channels = check_int("in_channels", in_channels)
         self.out_channels = check_int("out_channels", out_channels)
@@ -63,7 +74,9 @@ class _ConvNd(Layer):
         return dx[0] if unbatched else dx
 
     def extra_repr(self) -> str:
-        k, s, p, d = (v[0] if self.ndim == 1 else v for v in (self.kernel_size, self.stride, self.padding, self.dilation))
+        k, s, p, d = (
+            v[0] if self.ndim == 1 else v for v in (self.kernel_size, self.stride, self.padding, self.dilation)
+        )
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={k}, stride={s}"
         text += f", padding={p}" if any(self.padding) else ""
         text += f", dilation={d}" if any(v != 1 for v in self.dilation) else ""
@@ -80,8 +93,14 @@ class Conv2d(_ConvNd):
     ndim = 2
 
     def _kernel_forward(self, x: Any) -> tuple[np.ndarray, dict[str, Any]]:
-        return conv2d_forward(x, self.params["weight"], self.params.get("bias"), stride=self.stride,
-                              padding=self.padding, dilation=self.dilation)
+        return conv2d_forward(
+            x,
+            self.params["weight"],
+            self.params.get("bias"),
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+        )
 
     def _kernel_backward(self, dout: np.ndarray, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, Any]:
         return conv2d_backward(dout, cache)
@@ -96,8 +115,14 @@ class Conv1d(_ConvNd):
     ndim = 1
 
     def _kernel_forward(self, x: Any) -> tuple[np.ndarray, dict[str, Any]]:
-        return conv1d_forward(x, self.params["weight"], self.params.get("bias"), stride=self.stride[0],
-                              padding=self.padding[0], dilation=self.dilation[0])
+        return conv1d_forward(
+            x,
+            self.params["weight"],
+            self.params.get("bias"),
+            stride=self.stride[0],
+            padding=self.padding[0],
+            dilation=self.dilation[0],
+        )
 
     def _kernel_backward(self, dout: np.ndarray, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, Any]:
         return conv1d_backward(dout, cache)

@@ -1,4 +1,5 @@
 """``Dropout``: inverted dropout, twin of ``torch.nn.Dropout`` (the random masks differ from torch's)."""
+
 from __future__ import annotations
 
 import numpy as np

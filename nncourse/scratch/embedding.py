@@ -1,4 +1,5 @@
 """``Embedding``: a lookup table of vectors indexed by integers, twin of ``torch.nn.Embedding``."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -41,10 +42,14 @@ class Embedding(Layer):
             if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
                 raise TypeError(f"padding_idx must be an int or None, got {type(padding_idx).__name__}")
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
-                raise ValueError(f"padding_idx must be in [-{self.num_embeddings}, {self.num_embeddings}), got {padding_idx}")
+                raise ValueError(
+                    f"padding_idx must be in [-{self.num_embeddings}, {self.num_embeddings}), got {padding_idx}"
+                )
             padding_idx = int(padding_idx) % self.num_embeddings
         self.padding_idx = padding_idx
-        weight = make_rng(rng).standard_normal((self.num_embeddings, self.embedding_dim)).astype(check_float_dtype(dtype))
+        weight = (
+            make_rng(rng).standard_normal((self.num_embeddings, self.embedding_dim)).astype(check_float_dtype(dtype))
+        )
         if padding_idx is not None:
             weight[padding_idx] = 0
         self.add_param("weight", weight)

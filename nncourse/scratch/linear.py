@@ -1,4 +1,5 @@
 """``Linear``: the affine map ``out = x @ weight.T + bias``, twin of ``torch.nn.Linear``."""
+
 from __future__ import annotations
 
 import math

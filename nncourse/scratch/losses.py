@@ -8,6 +8,7 @@ Losses are layers with two inputs and the same contract, with ``dout`` defaultin
 ``dout`` is dL/dloss: a scalar for "mean"/"sum", an array of the loss's shape for "none". The
 target is a constant: ``backward`` returns the prediction's gradient only.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -69,13 +70,17 @@ class CrossEntropyLoss(_Loss):
             raise ValueError("logits must have shape (N, C), (N, C, d1, ...) or (C,), got a scalar")
         want = () if logits.ndim == 1 else logits.shape[:1] + logits.shape[2:]
         if target.shape != want:
-            raise ValueError(f"target must have shape {want} to match logits of shape {logits.shape} (classes on axis 1), got shape {target.shape}")
+            raise ValueError(
+                f"target must have shape {want} to match logits of shape {logits.shape} (classes on axis 1), got shape {target.shape}"
+            )
         c = logits.shape[1] if logits.ndim > 1 else logits.shape[0]
         if c == 0 or logits.size == 0:
             raise ValueError(f"logits must not be empty, got shape {logits.shape}")
         used = target[target != self.ignore_index]
         if used.size and (used.min() < 0 or used.max() >= c):
-            raise ValueError(f"target must hold class indices in [0, {c}) or ignore_index={self.ignore_index}, got values in [{used.min()}, {used.max()}]")
+            raise ValueError(
+                f"target must hold class indices in [0, {c}) or ignore_index={self.ignore_index}, got values in [{used.min()}, {used.max()}]"
+            )
         loss, saved = F.cross_entropy_forward(logits, target, ignore_index=self.ignore_index, reduction=self.reduction)
         return loss, self._cache(loss, saved)
 

@@ -3,6 +3,7 @@
 The formulas are ``nncourse.scratch.functional.batch_norm_*`` and ``layer_norm_*``; statistics are
 accumulated in float64 for every input dtype.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -88,8 +89,13 @@ class _BatchNorm(Layer):
             )
         b = self._buffers
         out, saved = F.batch_norm_forward(
-            x, self._params.get("weight"), self._params.get("bias"),
-            running_mean=b.get("running_mean"), running_var=b.get("running_var"), training=batch_stats, eps=self.eps,
+            x,
+            self._params.get("weight"),
+            self._params.get("bias"),
+            running_mean=b.get("running_mean"),
+            running_var=b.get("running_var"),
+            training=batch_stats,
+            eps=self.eps,
         )
         if self.training and self.track_running_stats:
             self._update_running_stats(saved["mean"], saved["var"], x.size // self.num_features)
@@ -171,11 +177,15 @@ class LayerNorm(Layer):
         """x: (*, *normalized_shape) -> out: same shape and dtype."""
         x = self._input("x", x)
         k = len(self.normalized_shape)
-        if x.ndim < k or x.shape[x.ndim - k:] != self.normalized_shape:
+        if x.ndim < k or x.shape[x.ndim - k :] != self.normalized_shape:
             want = ", ".join(["*", *map(str, self.normalized_shape)])
             raise ValueError(f"x must have shape ({want}), got shape {x.shape}")
         out, saved = F.layer_norm_forward(
-            x, self._params.get("weight"), self._params.get("bias"), normalized_shape=self.normalized_shape, eps=self.eps
+            x,
+            self._params.get("weight"),
+            self._params.get("bias"),
+            normalized_shape=self.normalized_shape,
+            eps=self.eps,
         )
         return out, Cache(self, out.shape, saved)
 

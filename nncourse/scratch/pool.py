@@ -1,4 +1,5 @@
 """Pooling layers ``MaxPool2d`` and ``AvgPool2d`` around the kernels of ``nncourse.scratch.functional.pool``."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -7,6 +7,7 @@
 The formulas are the kernels of ``nncourse.scratch.functional.rnn``; these classes hold the
 parameters under torch's names, so ``load_torch(torch.nn.RNN(...))`` copies name for name.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,16 @@ class RNNCell(Layer):
     backward(dh_new, cache) -> (dx, dh).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", *,
-                 rng: np.random.Generator | int = 0, dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        *,
+        rng: np.random.Generator | int = 0,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
         self.input_size = check_int("input_size", input_size)
         self.hidden_size = check_int("hidden_size", hidden_size)
@@ -59,11 +68,14 @@ class RNNCell(Layer):
         else:
             h = self._input("h", h)
             if h.shape != want:
-                raise ValueError(f"h must have shape {want} (batch, hidden_size) to match x {x.shape}, got shape {h.shape}")
+                raise ValueError(
+                    f"h must have shape {want} (batch, hidden_size) to match x {x.shape}, got shape {h.shape}"
+                )
             h2 = h[None] if unbatched else h
         p = self._params
-        h_new, saved = K.rnn_cell_forward(x2, h2, p["weight_ih"], p["weight_hh"], p.get("bias_ih"), p.get("bias_hh"),
-                                          nonlinearity=self.nonlinearity)
+        h_new, saved = K.rnn_cell_forward(
+            x2, h2, p["weight_ih"], p["weight_hh"], p.get("bias_ih"), p.get("bias_hh"), nonlinearity=self.nonlinearity
+        )
         out = h_new[0] if unbatched else h_new
         return out, Cache(self, out.shape, {"kernel": saved, "unbatched": unbatched})
 
@@ -100,9 +112,18 @@ class RNN(Layer):
         state (also when it was omitted, i.e. zero). Parameter gradients accumulate.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = False, *, rng: np.random.Generator | int = 0,
-                 dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        *,
+        rng: np.random.Generator | int = 0,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
         self.input_size = check_int("input_size", input_size)
         self.hidden_size = check_int("hidden_size", hidden_size)
@@ -129,8 +150,10 @@ class RNN(Layer):
             hint = ""
             if x.ndim == 3 and self.input_size in x.shape[:-1]:
                 hint = " (the feature axis must be last)"
-            raise ValueError(f"x must have shape {self._layout().replace('input_size', str(self.input_size))}, "
-                             f"or (L, {self.input_size}) for one sequence; got shape {x.shape}{hint}")
+            raise ValueError(
+                f"x must have shape {self._layout().replace('input_size', str(self.input_size))}, "
+                f"or (L, {self.input_size}) for one sequence; got shape {x.shape}{hint}"
+            )
         return x
 
     def _check_h0(self, h0: Any, x: np.ndarray) -> None:
@@ -138,8 +161,10 @@ class RNN(Layer):
         nl, hs = self.num_layers, self.hidden_size
         if x.ndim == 2:
             if h0.shape != (nl, hs):
-                raise ValueError(f"h0 must have shape (num_layers, hidden_size) = {(nl, hs)} for an unbatched x, "
-                                 f"got shape {h0.shape}")
+                raise ValueError(
+                    f"h0 must have shape (num_layers, hidden_size) = {(nl, hs)} for an unbatched x, "
+                    f"got shape {h0.shape}"
+                )
             return
         n = x.shape[0] if self.batch_first else x.shape[1]
         if h0.shape == (nl, n, hs):
@@ -147,10 +172,15 @@ class RNN(Layer):
         msg = f"h0 must have shape (num_layers, N, hidden_size) = {(nl, n, hs)}, got shape {h0.shape}"
         other = x.shape[1] if self.batch_first else x.shape[0]
         if h0.shape == (nl, other, hs) and other != n:
-            wanted, given = ("(N, L, input_size)", "time-first (L, N, input_size)") if self.batch_first else \
-                ("(L, N, input_size)", "batch-first (N, L, input_size)")
-            msg += (f"; h0 has batch size {other}: x looks {given}, but batch_first={self.batch_first} "
-                    f"expects x as {wanted}")
+            wanted, given = (
+                ("(N, L, input_size)", "time-first (L, N, input_size)")
+                if self.batch_first
+                else ("(L, N, input_size)", "batch-first (N, L, input_size)")
+            )
+            msg += (
+                f"; h0 has batch size {other}: x looks {given}, but batch_first={self.batch_first} "
+                f"expects x as {wanted}"
+            )
         elif h0.ndim == 3 and h0.shape[0] != nl and h0.shape[1] == nl:
             msg += " (h0 is (num_layers, N, H) even when batch_first=True)"
         raise ValueError(msg)
@@ -170,8 +200,15 @@ class RNN(Layer):
             h = np.asarray(h0)[:, None] if unbatched else np.asarray(h0)
         p, caches, finals = self._params, [], []
         for k in range(self.num_layers):
-            seq, saved = K.rnn_forward(seq, h[k], p[f"weight_ih_l{k}"], p[f"weight_hh_l{k}"], p.get(f"bias_ih_l{k}"),
-                                       p.get(f"bias_hh_l{k}"), nonlinearity=self.nonlinearity)
+            seq, saved = K.rnn_forward(
+                seq,
+                h[k],
+                p[f"weight_ih_l{k}"],
+                p[f"weight_hh_l{k}"],
+                p.get(f"bias_ih_l{k}"),
+                p.get(f"bias_hh_l{k}"),
+                nonlinearity=self.nonlinearity,
+            )
             caches.append(saved)
             finals.append(seq[-1])
         h_n = np.stack(finals)  # (num_layers, N, H)
@@ -186,8 +223,9 @@ class RNN(Layer):
         """(doutput like output or None, dh_n like h_n or None) -> (dx like x, dh0 like h_n)."""
         cache = require_cache(self, cache)
         if not isinstance(dout, (tuple, list)) or len(dout) != 2:
-            raise TypeError("dout must be a pair (doutput, dh_n), the gradients of forward's (output, h_n); "
-                            "either may be None")
+            raise TypeError(
+                "dout must be a pair (doutput, dh_n), the gradients of forward's (output, h_n); either may be None"
+            )
         doutput, dh_n = dout
         out_shape, h_shape, unbatched = cache.out_shape, cache["h_shape"], cache["unbatched"]
         doutput = np.zeros(out_shape) if doutput is None else self._input("doutput", doutput, out_shape)
@@ -204,7 +242,9 @@ class RNN(Layer):
             self._accumulate(f"weight_ih_l{k}", dw_ih)
             self._accumulate(f"weight_hh_l{k}", dw_hh)
             if self.bias:
-                assert db_ih is not None and db_hh is not None  # the kernel returns bias gradients when there are biases
+                assert (
+                    db_ih is not None and db_hh is not None
+                )  # the kernel returns bias gradients when there are biases
                 self._accumulate(f"bias_ih_l{k}", db_ih)
                 self._accumulate(f"bias_hh_l{k}", db_hh)
         if unbatched:
@@ -212,5 +252,7 @@ class RNN(Layer):
         return (np.swapaxes(d_seq, 0, 1) if self.batch_first else d_seq), dh0
 
     def extra_repr(self) -> str:
-        return (f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-                f"nonlinearity={self.nonlinearity!r}, bias={self.bias}, batch_first={self.batch_first}")
+        return (
+            f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+            f"nonlinearity={self.nonlinearity!r}, bias={self.bias}, batch_first={self.batch_first}"
+        )

@@ -1,4 +1,5 @@
 """``Sequential``: a chain of layers, twin of ``torch.nn.Sequential``."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

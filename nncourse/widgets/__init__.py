@@ -6,6 +6,7 @@
 Each explorer keeps its logic in plain methods and attributes (``train_steps``, ``curves``,
 ``paths``, ``output``) so tests can drive it without a browser; ``.widget`` is the box it displays.
 """
+
 from __future__ import annotations
 
 from nncourse.widgets.activations import ActivationExplorer
@@ -18,4 +19,8 @@ from nncourse.widgets.playground import Playground
 __all__ = [
     "ActivationExplorer",
     "AttentionMapExplorer",
-    "ConvolutionExplorer", "GradientFlowExplorer", "OptimizerExplorer", "Playground"]
+    "ConvolutionExplorer",
+    "GradientFlowExplorer",
+    "OptimizerExplorer",
+    "Playground",
+]

@@ -5,6 +5,7 @@ put them in an ``ipywidgets.Image``. No figure ever reaches the notebook's outpu
 that displays an explorer stores only the widget view (not compared by nbval) and one fixed line of
 ``text/plain`` (compared): ``<ActivationExplorer: interactive widget, ...>``.
 """
+
 from __future__ import annotations
 
 import io

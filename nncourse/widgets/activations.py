@@ -7,6 +7,7 @@
 The shaded bands mark the inputs where ``|f'(x)| < threshold`` (0.05): there a unit passes almost
 no gradient back, so the weights in front of it barely learn.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -65,16 +66,22 @@ class ActivationExplorer(Explorer):
     contains x = 0, where sigmoid, tanh and GELU have their steepest slope).
     """
 
-    def __init__(self, activation: str = "sigmoid", x_range: tuple[float, float] = (-6.0, 6.0),
-                 threshold: float = 0.05, points: int = 601) -> None:
+    def __init__(
+        self,
+        activation: str = "sigmoid",
+        x_range: tuple[float, float] = (-6.0, 6.0),
+        threshold: float = 0.05,
+        points: int = 601,
+    ) -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
         if threshold <= 0:
             raise ValueError(f"threshold must be > 0, got {threshold}")
         self.threshold, self.points = float(threshold), int(points) | 1  # odd: x = 0 is a sample point
         self.dropdown = widgets.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation")
-        self.range = widgets.FloatRangeSlider(value=x_range, min=-10.0, max=10.0, step=0.5, description="x range",
-                                              readout_format=".1f")
+        self.range = widgets.FloatRangeSlider(
+            value=x_range, min=-10.0, max=10.0, step=0.5, description="x range", readout_format=".1f"
+        )
         self.status = label()
         self._fig = new_figure(7.0, 3.2)
         self.image = image_for(self._fig)
@@ -107,8 +114,10 @@ class ActivationExplorer(Explorer):
         name = self.dropdown.value
         self.max_derivative = float(np.max(np.abs(dy)))
         self.saturated = saturated_fraction(dy, self.threshold)
-        self.status.value = (f"{name}: max |f'(x)| = {self.max_derivative:.3g} on [{x[0]:g}, {x[-1]:g}]; "
-                             f"|f'(x)| < {self.threshold:g} on {self.saturated:.0%} of the range (shaded)")
+        self.status.value = (
+            f"{name}: max |f'(x)| = {self.max_derivative:.3g} on [{x[0]:g}, {x[-1]:g}]; "
+            f"|f'(x)| < {self.threshold:g} on {self.saturated:.0%} of the range (shaded)"
+        )
         fig = self._fig
         fig.clear()
         ax_f, ax_d = fig.subplots(1, 2)

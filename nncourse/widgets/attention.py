@@ -6,6 +6,7 @@
 
 The explorer only displays weights it is given (numpy or a torch tensor); it trains nothing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -42,8 +43,9 @@ class AttentionMapExplorer(Explorer):
         for name, labels, n in (("keys", self.keys, keys_n), ("queries", self.queries, length)):
             if labels is not None and len(labels) != n:
                 raise ValueError(f"{name} must have {n} labels (one per position), got {len(labels)}")
-        self.query = widgets.IntSlider(value=0, min=0, max=length - 1, description="query position",
-                                       style={"description_width": "initial"})
+        self.query = widgets.IntSlider(
+            value=0, min=0, max=length - 1, description="query position", style={"description_width": "initial"}
+        )
         self.status = label()
         self._fig = new_figure(min(3.2 * heads, 10.0), 2.8)
         self.image = image_for(self._fig)
@@ -55,8 +57,10 @@ class AttentionMapExplorer(Explorer):
         i = int(self.query.value)
         rows = self.weights[:, i]  # (heads, S)
         self.looks_at = rows.argmax(axis=1)
-        parts = [f"head {h} -> key {j}{self._tag(self.keys, j)} (weight {rows[h, j]:.2f})"
-                 for h, j in enumerate(self.looks_at)]
+        parts = [
+            f"head {h} -> key {j}{self._tag(self.keys, j)} (weight {rows[h, j]:.2f})"
+            for h, j in enumerate(self.looks_at)
+        ]
         self.status.value = f"query {i}{self._tag(self.queries, i)}: " + "; ".join(parts)
         fig = self._fig
         fig.clear()

@@ -8,6 +8,7 @@
 window around pixel (i, j) of ``window * kernel``, the kernel not flipped. Pixels are scaled to
 [0, 1]; the border is padded with zeros.
 """
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -56,8 +57,10 @@ class ConvolutionExplorer(Explorer):
         self.images, self.labels = digit_images()  # (1797, 8, 8), (1797,)
         self.preset = widgets.Dropdown(options=[*PRESETS, CUSTOM], value=preset, description="kernel")
         self.index = widgets.IntSlider(value=index, min=0, max=len(self.images) - 1, description="digit #")
-        self.cells = [widgets.FloatText(value=float(v), step=0.1, layout=widgets.Layout(width="64px"))
-                      for v in PRESETS[preset].ravel()]
+        self.cells = [
+            widgets.FloatText(value=float(v), step=0.1, layout=widgets.Layout(width="64px"))
+            for v in PRESETS[preset].ravel()
+        ]
         grid = widgets.GridBox(self.cells, layout=widgets.Layout(grid_template_columns="repeat(3, 70px)"))
         self.status = label()
         self._fig = new_figure(7.5, 2.8)
@@ -117,8 +120,10 @@ class ConvolutionExplorer(Explorer):
     # ------------------------------------------------------------------ display
     def refresh(self) -> None:
         self.output = conv3x3(self.input, self.kernel)  # (8, 8)
-        self.status.value = (f"digit {self.labels[self.index.value]} (#{self.index.value}), kernel {self.preset.value}: "
-                             f"output min {self.output.min():.3g}, max {self.output.max():.3g}")
+        self.status.value = (
+            f"digit {self.labels[self.index.value]} (#{self.index.value}), kernel {self.preset.value}: "
+            f"output min {self.output.min():.3g}, max {self.output.max():.3g}"
+        )
         fig = self._fig
         fig.clear()
         ax_in, ax_k, ax_out = fig.subplots(1, 3)

@@ -8,6 +8,7 @@
 over ``steps`` inputs, start a unit gradient at the last state and carry it back with BPTT,
 recording its norm at every lag k.
 """
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -26,9 +27,17 @@ def recurrent_matrix(scale: float, hidden: int, rng: np.random.Generator) -> np.
     return scale * w / np.max(np.abs(np.linalg.eigvals(w)))
 
 
-def gradient_norms_over_lag(scale: float, *, steps: int = 60, hidden: int = 32, input_size: int = 4,
-                            batch: int = 16, input_scale: float = 0.1, nonlinearity: str = "tanh",
-                            seed: int = 0) -> np.ndarray:
+def gradient_norms_over_lag(
+    scale: float,
+    *,
+    steps: int = 60,
+    hidden: int = 32,
+    input_size: int = 4,
+    batch: int = 16,
+    input_scale: float = 0.1,
+    nonlinearity: str = "tanh",
+    seed: int = 0,
+) -> np.ndarray:
     """Mean over a batch of ||dL/dh_{T-1-k}|| for k = 0 .. steps - 1, where dL/dh_{T-1} is a unit vector.
 
     The RNN: h_t = act(x_t W_ih^T + h_{t-1} W_hh^T), h_{-1} = 0, W_hh = ``recurrent_matrix(scale)``,
@@ -67,8 +76,15 @@ class GradientFlowExplorer(Explorer):
     def __init__(self, scale: float = 1.0, nonlinearity: str = "tanh", steps: int = 60) -> None:
         check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
         self.steps = check_int("steps", steps)
-        self.scale = widgets.FloatSlider(value=float(scale), min=0.1, max=3.0, step=0.1, description="spectral radius",
-                                         readout_format=".1f", style={"description_width": "initial"})
+        self.scale = widgets.FloatSlider(
+            value=float(scale),
+            min=0.1,
+            max=3.0,
+            step=0.1,
+            description="spectral radius",
+            readout_format=".1f",
+            style={"description_width": "initial"},
+        )
         self.nonlinearity = widgets.Dropdown(options=list(NONLINEARITIES), value=nonlinearity, description="activation")
         self.status = label()
         self._fig = new_figure(6.5, 3.6)
@@ -82,15 +98,22 @@ class GradientFlowExplorer(Explorer):
         act, scale = self.nonlinearity.value, float(self.scale.value)
         self.norms = gradient_norms_over_lag(scale, steps=self.steps, nonlinearity=act)
         last = self.norms[-1]
-        self.status.value = (f"{act} RNN, spectral radius {scale:.1f}: gradient norm {last:.2g} after "
-                             f"{self.steps - 1} steps back (1 at the last step)")
+        self.status.value = (
+            f"{act} RNN, spectral radius {scale:.1f}: gradient norm {last:.2g} after "
+            f"{self.steps - 1} steps back (1 at the last step)"
+        )
         fig = self._fig
         fig.clear()
         ax = fig.subplots()
         lags = np.arange(self.steps)
         for ref in (0.5, 1.0, 2.0):
-            ax.semilogy(lags, gradient_norms_over_lag(ref, steps=self.steps, nonlinearity=act), color="0.75",
-                        linewidth=1, label="radius 0.5, 1, 2 (grey)" if ref == 0.5 else None)
+            ax.semilogy(
+                lags,
+                gradient_norms_over_lag(ref, steps=self.steps, nonlinearity=act),
+                color="0.75",
+                linewidth=1,
+                label="radius 0.5, 1, 2 (grey)" if ref == 0.5 else None,
+            )
         ax.semilogy(lags, np.maximum(self.norms, 1e-300), color="C3", linewidth=2, label=f"radius {scale:.1f}")
         ax.set_ylim(1e-12, 1e8)
         ax.set_xlabel("lag k (steps back from the last step)")

@@ -9,6 +9,7 @@ The optimizers are the course's numpy ones (``nncourse.optim``), driven by
 ``nncourse.chapters.ch06_optimization.run_optimizer``. One learning rate is shared by all three; ``beta`` is the
 momentum coefficient of SGD with momentum and Adam's ``beta1`` (Adam's ``beta2`` stays 0.999).
 """
+
 from __future__ import annotations
 
 import math
@@ -53,15 +54,22 @@ def final_loss(surface: Surface, path: np.ndarray) -> float:
 class OptimizerExplorer(Explorer):
     """Run the three optimizers from the surface's start point and draw their paths on its contours."""
 
-    def __init__(self, surface: str = "bowl (condition number 20)", lr: float = 0.05, beta: float = 0.9,
-                 steps: int = 100) -> None:
+    def __init__(
+        self, surface: str = "bowl (condition number 20)", lr: float = 0.05, beta: float = 0.9, steps: int = 100
+    ) -> None:
         if surface not in SURFACES:
             raise ValueError(f"unknown surface {surface!r}; choose one of {list(SURFACES)}")
         style = {"description_width": "90px"}
-        self.surface_choice = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface",
-                                               style=style, layout=widgets.Layout(width="360px"))
-        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.05, description="learning rate",
-                                         readout_format=".4f", style=style)
+        self.surface_choice = widgets.Dropdown(
+            options=list(SURFACES),
+            value=surface,
+            description="surface",
+            style=style,
+            layout=widgets.Layout(width="360px"),
+        )
+        self.lr = widgets.FloatLogSlider(
+            value=lr, base=10, min=-4, max=0, step=0.05, description="learning rate", readout_format=".4f", style=style
+        )
         self.beta = widgets.FloatSlider(value=beta, min=0.0, max=0.99, step=0.01, description="beta", style=style)
         self.steps = widgets.IntSlider(value=steps, min=1, max=500, description="steps", style=style)
         self.status = label()
@@ -74,8 +82,9 @@ class OptimizerExplorer(Explorer):
         self._box = widgets.VBox([controls, self.status, self.image])
         self.refresh()
 
-    def set_params(self, lr: float | None = None, beta: float | None = None, steps: int | None = None,
-                   surface: str | None = None) -> None:
+    def set_params(
+        self, lr: float | None = None, beta: float | None = None, steps: int | None = None, surface: str | None = None
+    ) -> None:
         """Change several controls at once and redraw once."""
         with self._batch():
             if surface is not None:
@@ -90,16 +99,25 @@ class OptimizerExplorer(Explorer):
     def run(self) -> dict[str, np.ndarray]:
         """Paths of the three optimizers for the current controls: name -> (steps + 1, 2)."""
         surface = self.surface
-        return {m: run_optimizer(make_optimizer(m, float(self.lr.value), float(self.beta.value)), surface.start,
-                                 surface.grad, int(self.steps.value), max_norm=1e3)
-                for m in METHODS}
+        return {
+            m: run_optimizer(
+                make_optimizer(m, float(self.lr.value), float(self.beta.value)),
+                surface.start,
+                surface.grad,
+                int(self.steps.value),
+                max_norm=1e3,
+            )
+            for m in METHODS
+        }
 
     def refresh(self) -> None:
         self.surface = SURFACES[self.surface_choice.value]()
         self.paths = self.run()
         self.final_losses = {m: final_loss(self.surface, p) for m, p in self.paths.items()}
-        parts = [f"{_LABELS[m]} {v:.3g}" if math.isfinite(v) else f"{_LABELS[m]} diverged"
-                 for m, v in self.final_losses.items()]
+        parts = [
+            f"{_LABELS[m]} {v:.3g}" if math.isfinite(v) else f"{_LABELS[m]} diverged"
+            for m, v in self.final_losses.items()
+        ]
         self.status.value = f"loss after {self.steps.value} steps: " + ", ".join(parts)
         self._draw()
 

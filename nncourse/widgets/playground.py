@@ -9,6 +9,7 @@ plot and the status line are redrawn, so the kernel is never busy for long witho
 Changing the data set, the architecture, the activation or the seed starts over (step 0); the
 learning rate and the L2 strength take effect at the next step.
 """
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -32,9 +33,19 @@ class Playground(Explorer):
     biases); the status line reports the cross-entropy part and the training accuracy.
     """
 
-    def __init__(self, dataset: str = "spirals", hidden_layers: int = 2, width: int = 32, activation: str = "relu",
-                 lr: float = 0.03, l2: float = 0.0, seed: int = 0, n: int = 300, steps_per_click: int = 300,
-                 chunk: int = 25) -> None:
+    def __init__(
+        self,
+        dataset: str = "spirals",
+        hidden_layers: int = 2,
+        width: int = 32,
+        activation: str = "relu",
+        lr: float = 0.03,
+        l2: float = 0.0,
+        seed: int = 0,
+        n: int = 300,
+        steps_per_click: int = 300,
+        chunk: int = 25,
+    ) -> None:
         if dataset not in DATASETS:
             raise ValueError(f"unknown data set {dataset!r}; choose one of {list(DATASETS)}")
         if chunk < 1 or steps_per_click < 1:
@@ -44,14 +55,27 @@ class Playground(Explorer):
         self.dataset = widgets.Dropdown(options=DATASETS, value=dataset, description="data set", style=style)
         self.layers = widgets.IntSlider(value=hidden_layers, min=1, max=4, description="hidden layers", style=style)
         self.width = widgets.IntSlider(value=width, min=2, max=64, description="width", style=style)
-        self.activation = widgets.Dropdown(options=("relu", "tanh"), value=activation, description="activation", style=style)
-        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.25, description="learning rate",
-                                         readout_format=".4f", style=style)
-        self.l2 = widgets.FloatLogSlider(value=max(l2, 1e-6), base=10, min=-6, max=-1, step=0.5, description="L2 (if on)",
-                                         readout_format=".0e", style=style)
+        self.activation = widgets.Dropdown(
+            options=("relu", "tanh"), value=activation, description="activation", style=style
+        )
+        self.lr = widgets.FloatLogSlider(
+            value=lr, base=10, min=-4, max=0, step=0.25, description="learning rate", readout_format=".4f", style=style
+        )
+        self.l2 = widgets.FloatLogSlider(
+            value=max(l2, 1e-6),
+            base=10,
+            min=-6,
+            max=-1,
+            step=0.5,
+            description="L2 (if on)",
+            readout_format=".0e",
+            style=style,
+        )
         self.l2_on = widgets.Checkbox(value=l2 > 0, description="use L2 regularization", indent=False)
         self.seed = widgets.IntText(value=seed, description="seed", style=style)
-        self.train_button = widgets.Button(description=f"Train {steps_per_click} steps", button_style="primary", icon="play")
+        self.train_button = widgets.Button(
+            description=f"Train {steps_per_click} steps", button_style="primary", icon="play"
+        )
         self.reset_button = widgets.Button(description="Reset", icon="undo")
         self.status = label()
         self._fig = new_figure(8.0, 3.4)
@@ -135,8 +159,10 @@ class Playground(Explorer):
     # ------------------------------------------------------------------ display
     def status_text(self) -> str:
         loss = f"{self.losses[-1]:.3f}" if self.losses else "-"
-        return (f"step {self.step} | loss {loss} | train accuracy {self.accuracy:.2f} | "
-                f"{self.dataset.value}, {self.n} points, seed {self.seed.value}")
+        return (
+            f"step {self.step} | loss {loss} | train accuracy {self.accuracy:.2f} | "
+            f"{self.dataset.value}, {self.n} points, seed {self.seed.value}"
+        )
 
     def _predict(self, grid: np.ndarray) -> np.ndarray:
         with torch.no_grad():
@@ -147,8 +173,14 @@ class Playground(Explorer):
         fig = self._fig
         fig.clear()
         ax_data, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.3]})
-        plot_decision_boundary(self._predict, self.X.numpy(), self.y.numpy(), ax=ax_data, resolution=100,
-                               title=f"decision regions, step {self.step}")
+        plot_decision_boundary(
+            self._predict,
+            self.X.numpy(),
+            self.y.numpy(),
+            ax=ax_data,
+            resolution=100,
+            title=f"decision regions, step {self.step}",
+        )
         if self.losses:
             ax_loss.plot(np.arange(1, len(self.losses) + 1), self.losses, color="C0")
             ax_loss.set_yscale("log")

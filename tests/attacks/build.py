@@ -6,6 +6,7 @@ cells ``pass``. Honest submissions are built the same way from the solution's an
 
     python tests/attacks/build.py OUT_DIR [EXERCISE]
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _answer_cells(nb: nbformat.NotebookNode, exercise_id: str) -> list[nbformat.NotebookNode]:
-    ids = {solution_notebook(ROOT, exercise_id).cells[i].get("id") for i in answer_cell_indices(solution_notebook(ROOT, exercise_id))}
+    ids = {
+        solution_notebook(ROOT, exercise_id).cells[i].get("id")
+        for i in answer_cell_indices(solution_notebook(ROOT, exercise_id))
+    }
     return [c for c in nb.cells if c.get("id") in ids]
 
 
@@ -45,12 +49,16 @@ def write_attacks(folder: Path, exercise_id: str, names: list[str] | None = None
     from nncourse.checks import get_exercise
 
     tasks = [t.name for t in get_exercise(exercise_id).tasks]
-    return {write_submission(folder, slug(name), exercise_id, ATTACKS[name](tasks)): name for name in (names or ATTACKS)}
+    return {
+        write_submission(folder, slug(name), exercise_id, ATTACKS[name](tasks)): name for name in (names or ATTACKS)
+    }
 
 
 def write_honest(folder: Path, exercise_id: str, name: str = "honest") -> Path:
     solution = solution_notebook(ROOT, exercise_id)
-    return write_submission(folder, name, exercise_id, [solution.cells[i].source for i in answer_cell_indices(solution)])
+    return write_submission(
+        folder, name, exercise_id, [solution.cells[i].source for i in answer_cell_indices(solution)]
+    )
 
 
 if __name__ == "__main__":

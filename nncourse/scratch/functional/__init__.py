@@ -22,6 +22,7 @@ Chapter 02's value/derivative helpers (validated, any float or int input) are bu
 ``log_softmax``, ``softmax_jacobian``; ``cross_entropy`` / ``cross_entropy_grad``,
 ``binary_cross_entropy_with_logits`` / ``..._grad``, ``mse`` / ``mse_grad`` (mean reduction).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -5,6 +5,7 @@ Every pair has the form ``out, cache = name_forward(x, **settings)`` and
 The cache holds arrays computed here (the local derivative, a mask, a copy of the output): it never
 aliases ``x`` or ``out``, so changing either in place after forward leaves backward correct.
 """
+
 from __future__ import annotations
 
 import math

@@ -19,6 +19,7 @@ A query whose row is masked everywhere (every key -inf) has no distribution to a
 softmax gives NaN there; like torch's ``F.scaled_dot_product_attention`` on CPU, this kernel returns
 zero weights, a zero output row and zero gradients for that query instead.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,11 +33,14 @@ Kernel = tuple[np.ndarray, dict[str, Any]]
 
 
 def _shape_error(name: str, shape: tuple[int, ...], want: tuple[int, ...]) -> ValueError:
-    return ValueError(f"{name} with shape {tuple(shape)} does not broadcast to the attention scores' shape {tuple(want)} "
-                      "(..., L, S)")
+    return ValueError(
+        f"{name} with shape {tuple(shape)} does not broadcast to the attention scores' shape {tuple(want)} (..., L, S)"
+    )
 
 
-def _additive_mask(attn_mask: Any, is_causal: bool, scores_shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
+def _additive_mask(
+    attn_mask: Any, is_causal: bool, scores_shape: tuple[int, ...], dtype: np.dtype
+) -> np.ndarray | None:
     """The mask as a float array to add to the scores (broadcastable to ``scores_shape``), or None."""
     lq, s = scores_shape[-2:]
     if is_causal:
@@ -93,8 +97,9 @@ def scaled_dot_product_attention_forward(
     The cache holds the weights ``attn`` (after the softmax, before dropout) for the caller to read.
     """
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"q (..., L, E), k (..., S, E) and v (..., S, Ev) disagree: got q {q.shape}, k {k.shape}, "
-                         f"v {v.shape}")
+        raise ValueError(
+            f"q (..., L, E), k (..., S, E) and v (..., S, Ev) disagree: got q {q.shape}, k {k.shape}, v {v.shape}"
+        )
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     dtype = np.result_type(q, k, v)
     scores = q @ np.swapaxes(k, -1, -2)  # (..., L, S), a fresh array: scale and mask it in place
@@ -116,8 +121,9 @@ def scaled_dot_product_attention_forward(
         if not 0.0 < dropout_p < 1.0:
             raise ValueError(f"dropout_p must be in [0, 1), got {dropout_p}")
         if dropout_mask is None:
-            raise ValueError("dropout_p > 0 needs a dropout_mask (True = keep) broadcastable to the scores' shape "
-                             f"{scores.shape}")
+            raise ValueError(
+                f"dropout_p > 0 needs a dropout_mask (True = keep) broadcastable to the scores' shape {scores.shape}"
+            )
         dm = np.asarray(dropout_mask)
         try:
             np.broadcast_to(dm, scores.shape)
@@ -129,8 +135,14 @@ def scaled_dot_product_attention_forward(
         attn_d = attn
     out = attn_d @ v  # (..., L, S) @ (..., S, Ev)
     cache = {
-        "q": q.copy(), "k": k.copy(), "v": v.copy(), "attn": soft_cache["out"], "attn_d": attn_d if keep is not None else None,
-        "keep": keep, "softmax": soft_cache, "scale": scale,
+        "q": q.copy(),
+        "k": k.copy(),
+        "v": v.copy(),
+        "attn": soft_cache["out"],
+        "attn_d": attn_d if keep is not None else None,
+        "keep": keep,
+        "softmax": soft_cache,
+        "scale": scale,
     }
     return out, cache
 

@@ -20,6 +20,7 @@ computes every output. The backward runs the matrix products in reverse and scat
 gradient of each column back onto the input (*col2im*), one kernel tap at a time.
 Layers ``Conv1d`` and ``Conv2d`` hold ``weight`` and ``bias`` and call these kernels.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,8 +30,13 @@ import numpy as np
 from nncourse._validate import check_array, check_int_tuple
 
 __all__ = [
-    "conv1d_backward", "conv1d_forward", "conv2d_backward", "conv2d_backward_loops",
-    "conv2d_forward", "conv2d_forward_loops", "conv_output_size",
+    "conv1d_backward",
+    "conv1d_forward",
+    "conv2d_backward",
+    "conv2d_backward_loops",
+    "conv2d_forward",
+    "conv2d_forward_loops",
+    "conv_output_size",
 ]
 
 
@@ -68,7 +74,9 @@ def _spatial_input(x: Any, c_in: int, names: tuple[str, ...]) -> np.ndarray:
                 f"x has shape {shape}: channels last (NHWC)? Expected {expected} with C_in={c_in} channels "
                 f"in dim 1; use x.transpose{order}"
             )
-        raise ValueError(f"x has {shape[1]} channels in dim 1 but weight expects C_in={c_in}: x shape {shape}, expected {expected}")
+        raise ValueError(
+            f"x has {shape[1]} channels in dim 1 but weight expects C_in={c_in}: x shape {shape}, expected {expected}"
+        )
     return np.asarray(x)
 
 
@@ -81,7 +89,9 @@ def _check_params(weight: Any, bias: Any, ndim: int) -> tuple[np.ndarray, np.nda
     return np.asarray(weight), bias
 
 
-def _geometry(x: np.ndarray, weight: np.ndarray, stride: Any, padding: Any, dilation: Any) -> dict[str, tuple[int, ...]]:
+def _geometry(
+    x: np.ndarray, weight: np.ndarray, stride: Any, padding: Any, dilation: Any
+) -> dict[str, tuple[int, ...]]:
     s = check_int_tuple("stride", stride, 2)
     p = check_int_tuple("padding", padding, 2, minimum=0)
     d = check_int_tuple("dilation", dilation, 2)
@@ -100,8 +110,9 @@ def _pad(x: np.ndarray, padding: tuple[int, ...], value: float = 0.0) -> np.ndar
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def windows(xp: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
-            out: tuple[int, ...]) -> np.ndarray:
+def windows(
+    xp: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...], out: tuple[int, ...]
+) -> np.ndarray:
     """Read-only strided view ``(N, C, H_out, W_out, kH, kW)`` of every receptive field of padded ``xp``.
 
     ``view[n, c, r, s, i, j] = xp[n, c, r * stride_h + i * dilation_h, s * stride_w + j * dilation_w]``.
@@ -113,8 +124,9 @@ def windows(xp: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], di
 
 
 # ---------------------------------------------------------------------------------------------- 2-D
-def conv2d_forward(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: Any = 0,
-                   dilation: Any = 1) -> tuple[np.ndarray, dict[str, Any]]:
+def conv2d_forward(
+    x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> tuple[np.ndarray, dict[str, Any]]:
     """x (N, C_in, H, W), weight (C_out, C_in, kH, kW), bias (C_out,) or None -> out (N, C_out, H_out, W_out)."""
     weight, bias = _check_params(weight, bias, 2)
     c_out, c_in, kh, kw = weight.shape
@@ -128,8 +140,14 @@ def conv2d_forward(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, pa
     if bias is not None:
         out += bias[:, None]
     out = np.ascontiguousarray(out.reshape(c_out, n, ho, wo).transpose(1, 0, 2, 3), dtype=x.dtype)
-    cache = {"cols": cols, "weight": weight.copy(), "x_shape": x.shape, "has_bias": bias is not None,
-             "out_shape": out.shape, **g}
+    cache = {
+        "cols": cols,
+        "weight": weight.copy(),
+        "x_shape": x.shape,
+        "has_bias": bias is not None,
+        "out_shape": out.shape,
+        **g,
+    }
     return out, cache
 
 
@@ -149,13 +167,14 @@ def conv2d_backward(dout: Any, cache: dict[str, Any]) -> tuple[np.ndarray, np.nd
     for i in range(kh):  # col2im, one kernel tap at a time: its rows of dcols go back to the input pixels it read
         for j in range(kw):
             dcols_ij = (taps[i, j] @ d).reshape(c_in, n, ho, wo)
-            dxp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols_ij
-    dx = dxp[:, :, ph: ph + h, pw: pw + w].transpose(1, 0, 2, 3).astype(cols.dtype, copy=False)
+            dxp[:, :, i * dh : i * dh + sh * (ho - 1) + 1 : sh, j * dw : j * dw + sw * (wo - 1) + 1 : sw] += dcols_ij
+    dx = dxp[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3).astype(cols.dtype, copy=False)
     return np.ascontiguousarray(dx), dweight, dbias
 
 
-def conv2d_forward_loops(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: Any = 0,
-                         dilation: Any = 1) -> np.ndarray:
+def conv2d_forward_loops(
+    x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> np.ndarray:
     """The definition, one output number at a time: same arguments and result as ``conv2d_forward``'s ``out``."""
     weight, bias = _check_params(weight, bias, 2)
     c_out, c_in, kh, kw = weight.shape
@@ -168,13 +187,14 @@ def conv2d_forward_loops(x: Any, weight: Any, bias: Any = None, *, stride: Any =
         for o in range(c_out):
             for r in range(ho):
                 for s in range(wo):
-                    field = xp[n, :, r * sh: r * sh + dh * (kh - 1) + 1: dh, s * sw: s * sw + dw * (kw - 1) + 1: dw]
+                    field = xp[n, :, r * sh : r * sh + dh * (kh - 1) + 1 : dh, s * sw : s * sw + dw * (kw - 1) + 1 : dw]
                     out[n, o, r, s] = np.sum(field * weight[o]) + (bias[o] if bias is not None else 0.0)
     return out
 
 
-def conv2d_backward_loops(dout: Any, x: Any, weight: Any, *, has_bias: bool = True, stride: Any = 1,
-                          padding: Any = 0, dilation: Any = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def conv2d_backward_loops(
+    dout: Any, x: Any, weight: Any, *, has_bias: bool = True, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The backward pass one output number at a time: each output sends ``dout`` back to what it read."""
     weight, _ = _check_params(weight, None, 2)
     c_out, c_in, kh, kw = weight.shape
@@ -193,21 +213,24 @@ def conv2d_backward_loops(dout: Any, x: Any, weight: Any, *, has_bias: bool = Tr
                     dxp[n, :, rows, columns] += dout[n, o, r, s] * weight[o]  # out = sum(field * weight[o]) + b
                     dweight[o] += dout[n, o, r, s] * xp[n, :, rows, columns]
                     dbias[o] += dout[n, o, r, s]
-    dx = dxp[:, :, ph: ph + x.shape[2], pw: pw + x.shape[3]]
+    dx = dxp[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]]
     return np.ascontiguousarray(dx), dweight, (dbias if has_bias else None)
 
 
 # ---------------------------------------------------------------------------------------------- 1-D
-def conv1d_forward(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: Any = 0,
-                   dilation: Any = 1) -> tuple[np.ndarray, dict[str, Any]]:
+def conv1d_forward(
+    x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> tuple[np.ndarray, dict[str, Any]]:
     """x (N, C_in, L), weight (C_out, C_in, k), bias (C_out,) or None -> out (N, C_out, L_out).
 
     A 1-D convolution is the 2-D one on an image of height 1: this adds that axis and calls ``conv2d_forward``.
     """
     weight, bias = _check_params(weight, bias, 1)
     x = _spatial_input(x, weight.shape[1], ("L",))
-    settings = {name: (1, *check_int_tuple(name, value, 1, minimum=int(name != "padding")))
-                for name, value in (("stride", stride), ("padding", padding), ("dilation", dilation))}
+    settings = {
+        name: (1, *check_int_tuple(name, value, 1, minimum=int(name != "padding")))
+        for name, value in (("stride", stride), ("padding", padding), ("dilation", dilation))
+    }
     settings["padding"] = (0, settings["padding"][1])
     try:
         conv_output_size(x.shape[2], weight.shape[2], *(settings[k][1] for k in ("stride", "padding", "dilation")))

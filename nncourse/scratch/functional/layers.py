@@ -5,6 +5,7 @@ gradient per differentiable input, in argument order (``None`` for an absent bia
 torch: Linear ``weight`` is (out_features, in_features); Embedding ``weight`` is
 (num_embeddings, embedding_dim). The cache keeps private copies of what backward reads.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -45,7 +46,12 @@ def embedding_forward(indices: np.ndarray, weight: np.ndarray, *, padding_idx: i
     ``padding_idx``: the row that gets no gradient (torch's convention; its value is not changed here).
     """
     out = weight[indices]  # fancy indexing copies
-    return out, {"indices": indices.reshape(-1).copy(), "shape": weight.shape, "dtype": weight.dtype, "padding_idx": padding_idx}
+    return out, {
+        "indices": indices.reshape(-1).copy(),
+        "shape": weight.shape,
+        "dtype": weight.dtype,
+        "padding_idx": padding_idx,
+    }
 
 
 def embedding_backward(dout: np.ndarray, cache: dict[str, Any]) -> np.ndarray:

@@ -5,6 +5,7 @@
 and take a scalar ``dout`` (1.0 when the loss is the end of the graph); ``"none"`` gives one loss per
 element and takes ``dout`` of that shape. Targets are constants: the only gradient is the prediction's.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -56,7 +57,14 @@ def cross_entropy_forward(
     per_item[~valid] = 0
     count = int(valid.sum())
     loss = _reduce(per_item.reshape(target.shape).astype(logits.dtype, copy=False), reduction, count)
-    cache = {"probs": e, "target": safe_t, "valid": valid, "count": count, "reduction": reduction, "shape": logits.shape}
+    cache = {
+        "probs": e,
+        "target": safe_t,
+        "valid": valid,
+        "count": count,
+        "reduction": reduction,
+        "shape": logits.shape,
+    }
     return loss, cache
 
 
@@ -87,7 +95,9 @@ def mse_backward(dout: Any, cache: dict[str, Any]) -> np.ndarray:
     return (diff * 2) * np.asarray(_upstream(dout, cache), dtype=diff.dtype)
 
 
-def bce_with_logits_forward(z: np.ndarray, target: np.ndarray, *, reduction: str = "mean") -> tuple[Any, dict[str, Any]]:
+def bce_with_logits_forward(
+    z: np.ndarray, target: np.ndarray, *, reduction: str = "mean"
+) -> tuple[Any, dict[str, Any]]:
     """-[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))] per element, for logits z and targets y in [0, 1].
 
     Written as max(z, 0) - y z + log(1 + exp(-|z|)): no log of 0, no overflow, and no cancellation

@@ -10,6 +10,7 @@ With x_hat = (x - mean) * inv_std, out = weight * x_hat + bias, and means over t
     dx = weight * inv_std * (dout - mean(dout) - x_hat * mean(dout * x_hat))   (batch statistics)
     dx = weight * inv_std * dout                                               (fixed statistics)
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -46,7 +47,11 @@ def _normalise(
 
 def _dot(a: np.ndarray, b: np.ndarray, spec: str) -> np.ndarray:
     """sum of a * b over the axes ``spec`` drops, accumulated in float64."""
-    return np.einsum(spec, a, b, dtype=F64, casting="same_kind") if a.dtype != F64 or b.dtype != F64 else np.einsum(spec, a, b)
+    return (
+        np.einsum(spec, a, b, dtype=F64, casting="same_kind")
+        if a.dtype != F64 or b.dtype != F64
+        else np.einsum(spec, a, b)
+    )
 
 
 def batch_norm_forward(
@@ -73,12 +78,23 @@ def batch_norm_forward(
     if bias is not None:
         out += bias.astype(dt)[:, None]
     w = np.ones(x.shape[1]) if weight is None else weight.astype(F64)
-    cache = {"x_hat": x_hat, "inv_std": inv_std, "weight": w, "affine": weight is not None, "bias": bias is not None,
-             "training": training, "mean": mean, "var": var, "shape": x.shape}
+    cache = {
+        "x_hat": x_hat,
+        "inv_std": inv_std,
+        "weight": w,
+        "affine": weight is not None,
+        "bias": bias is not None,
+        "training": training,
+        "mean": mean,
+        "var": var,
+        "shape": x.shape,
+    }
     return out.reshape(x.shape), cache
 
 
-def batch_norm_backward(dout: np.ndarray, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def batch_norm_backward(
+    dout: np.ndarray, cache: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """dout: (N, C, *) -> (dx: (N, C, *), dweight: (C,) or None, dbias: (C,) or None)."""
     x_hat, inv_std, w = cache["x_hat"], cache["inv_std"], cache["weight"]
     dt = x_hat.dtype
@@ -118,12 +134,20 @@ def layer_norm_forward(
     out = x_hat * weight.reshape(d).astype(dt) if weight is not None else x_hat.copy()
     if bias is not None:
         out += bias.reshape(d).astype(dt)
-    cache = {"x_hat": x_hat, "inv_std": inv_std, "weight": None if weight is None else weight.reshape(d).astype(dt),
-             "bias": bias is not None, "shape": x.shape, "norm_shape": norm_shape}
+    cache = {
+        "x_hat": x_hat,
+        "inv_std": inv_std,
+        "weight": None if weight is None else weight.reshape(d).astype(dt),
+        "bias": bias is not None,
+        "shape": x.shape,
+        "norm_shape": norm_shape,
+    }
     return out.reshape(x.shape), cache
 
 
-def layer_norm_backward(dout: np.ndarray, cache: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def layer_norm_backward(
+    dout: np.ndarray, cache: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """dout: shape of x -> (dx, dweight: normalized_shape or None, dbias: normalized_shape or None)."""
     x_hat, inv_std, w = cache["x_hat"], cache["inv_std"], cache["weight"]
     dt = x_hat.dtype

@@ -13,6 +13,7 @@ counts the padding in the mean (``count_include_pad=True``, as torch).
 
 x: (N, C, H, W) -> out: (N, C, H_out, W_out). Layers: ``MaxPool2d``, ``AvgPool2d``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,7 @@ import numpy as np
 from nncourse._validate import check_array, check_int_tuple
 from nncourse.scratch.functional.conv import conv_output_size, windows
 
-__all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "max_pool2d_backward",
-           "max_pool2d_forward"]
+__all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "max_pool2d_backward", "max_pool2d_forward"]
 
 
 def _settings(x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> dict[str, Any]:
@@ -50,8 +50,9 @@ def _pad(x: np.ndarray, padding: tuple[int, int], value: float) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value) if ph or pw else x
 
 
-def max_pool2d_forward(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                       dilation: Any = 1) -> tuple[np.ndarray, dict[str, Any]]:
+def max_pool2d_forward(
+    x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1
+) -> tuple[np.ndarray, dict[str, Any]]:
     """x (N, C, H, W) -> out (N, C, H_out, W_out), the maximum of each (dilated) window."""
     g = _settings(x, kernel_size, stride, padding, dilation)
     x = np.asarray(x)
@@ -77,11 +78,12 @@ def max_pool2d_backward(dout: Any, cache: dict[str, Any]) -> np.ndarray:
     size = int(np.prod(cache["padded_shape"]))
     dxp = np.bincount(cache["flat"].ravel(), weights=dout.ravel(), minlength=size).reshape(cache["padded_shape"])
     (ph, pw), (h, w) = cache["padding"], cache["x_shape"][2:]
-    return np.ascontiguousarray(dxp[:, :, ph: ph + h, pw: pw + w], dtype=dout.dtype)
+    return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + w], dtype=dout.dtype)
 
 
-def avg_pool2d_forward(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                       count_include_pad: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
+def avg_pool2d_forward(
+    x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, count_include_pad: bool = True
+) -> tuple[np.ndarray, dict[str, Any]]:
     """x (N, C, H, W) -> out (N, C, H_out, W_out), the mean of each window.
 
     ``count_include_pad=False`` divides by the number of real (unpadded) pixels in each window.
@@ -110,5 +112,5 @@ def avg_pool2d_backward(dout: Any, cache: dict[str, Any]) -> np.ndarray:
     dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=share.dtype)
     for i in range(kh):  # every kernel offset read one strided slice of the input: send the share back
         for j in range(kw):
-            dxp[:, :, i: i + sh * (ho - 1) + 1: sh, j: j + sw * (wo - 1) + 1: sw] += share
-    return np.ascontiguousarray(dxp[:, :, ph: ph + h, pw: pw + w], dtype=np.asarray(dout).dtype)
+            dxp[:, :, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw] += share
+    return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + w], dtype=np.asarray(dout).dtype)

@@ -14,6 +14,7 @@ up the weight gradients of every step (the weights are shared over time).
 ``out, cache = name_forward(...)``; ``grads = name_backward(dout, cache)``, one gradient per
 differentiable input in argument order (``None`` for an absent bias). Caches hold private copies.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -61,8 +62,12 @@ def rnn_cell_forward(
         a = a + bias_hh
     h_new = _act(a, nonlinearity)
     cache = {
-        "x": x.copy(), "h": h.copy(), "h_new": h_new.copy(), "weight_ih": weight_ih.copy(),
-        "weight_hh": weight_hh.copy(), "bias": (bias_ih is not None, bias_hh is not None),
+        "x": x.copy(),
+        "h": h.copy(),
+        "h_new": h_new.copy(),
+        "weight_ih": weight_ih.copy(),
+        "weight_hh": weight_hh.copy(),
+        "bias": (bias_ih is not None, bias_hh is not None),
         "nonlinearity": nonlinearity,
     }
     return h_new, cache
@@ -117,8 +122,12 @@ def rnn_forward(
     output = states[1:]
     out = np.swapaxes(output, 0, 1).copy() if batch_first else output.copy()
     cache = {
-        "x": xt.copy(), "states": states, "weight_ih": weight_ih.copy(), "weight_hh": weight_hh.copy(),
-        "bias": (bias_ih is not None, bias_hh is not None), "nonlinearity": nonlinearity,
+        "x": xt.copy(),
+        "states": states,
+        "weight_ih": weight_ih.copy(),
+        "weight_hh": weight_hh.copy(),
+        "bias": (bias_ih is not None, bias_hh is not None),
+        "nonlinearity": nonlinearity,
         "batch_first": batch_first,
     }
     return out, cache
