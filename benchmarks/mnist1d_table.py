@@ -1,5 +1,5 @@
 """MNIST-1D (generated locally by ``mnist1d.make_dataset``, 4000 train / 1000 test): linear model, MLP
-and CNN, each on the signals as they are and with their 40 positions reordered by one fixed permutation.
+and CNN (and chapter 12's GRU), each on the signals as they are and with their 40 positions reordered by one fixed permutation.
 
     python benchmarks/mnist1d_table.py                  # one torch thread, seed 0
     python benchmarks/mnist1d_table.py --seeds 0 1 2 --threads 2

@@ -55,6 +55,9 @@ def test_make_lab_serves_the_course(tmp_path: Path):
         assert (tmp_path / "workspace" / "exercises" / "exercise-01_perceptron.ipynb").exists()
         news = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token=test-token")
         assert news["schema"]["properties"]["fetchNews"]["default"] == "false"  # labconfig/overrides.json
+        widgets = _get(f"{base}/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin?token=test-token")
+        # saved notebooks keep their widgets' state: reopened, a widget shows its state, not "model not found"
+        assert widgets["schema"]["properties"]["saveState"]["default"] is True
         with urllib.request.urlopen(f"{base}/lab?token=test-token", timeout=5) as page:
             assert page.status == 200 and b"JupyterLab" in page.read()
     finally:

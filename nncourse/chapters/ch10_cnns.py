@@ -22,7 +22,7 @@ from torch import nn
 
 from nncourse._validate import check_array
 from nncourse.data import ImageSplit, make_loader
-from nncourse.models import MLP, ConvNet, count_parameters
+from nncourse.models import MLP, ConvNet, SequenceClassifier, count_parameters
 from nncourse.train import History, accuracy, evaluate, fit
 
 
@@ -165,6 +165,7 @@ MNIST1D_RECIPES: dict[str, Recipe] = {
     "linear": Recipe(epochs=50, lr=1e-2, batch_size=64, weight_decay=0.01),
     "mlp": Recipe(epochs=60, lr=1e-3, batch_size=64, weight_decay=0.01),
     "cnn": Recipe(epochs=30, lr=3e-3, batch_size=64, weight_decay=0.01),
+    "gru": Recipe(epochs=30, lr=3e-3, batch_size=64, weight_decay=0.01),
 }
 """The full recipes of ``benchmarks/mnist1d_table.py`` (the notebook trains fewer epochs)."""
 
@@ -173,7 +174,8 @@ def mnist1d_model(kind: str, seed: int = 0) -> nn.Module:
     """A fresh MNIST-1D model for input ``(N, 1, 40)``; ``torch.manual_seed(seed)`` first.
 
     ``kind``: ``"linear"`` (410 parameters), ``"mlp"`` (40-256-256-10, dropout 0.2) or ``"cnn"``
-    (1-D convs 32-32-64-64 with kernel 5, batch norm, two max-pools, dropout 0.1).
+    (1-D convs 32-32-64-64 with kernel 5, batch norm, two max-pools, dropout 0.1) or ``"gru"``
+    (chapter 12's ``SequenceClassifier``: a GRU with 64 units reading the 40 positions in order).
     """
     torch.manual_seed(seed)
     if kind == "linear":
@@ -184,4 +186,13 @@ def mnist1d_model(kind: str, seed: int = 0) -> nn.Module:
         return ConvNet(
             (1, 40), 10, channels=(32, 32, 64, 64), kernel_size=5, pool=(False, True, False, True), dropout=0.1
         )
+    if kind == "gru":
+        return nn.Sequential(_ChannelsLast(), SequenceClassifier(1, 64, 10, cell="gru"))
     raise ValueError(f"kind must be one of {sorted(MNIST1D_RECIPES)}, got {kind!r}")
+
+
+class _ChannelsLast(nn.Module):
+    """(N, C, T) signals -> (N, T, C) sequences, the layout of a batch-first recurrent layer."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(1, 2)  # (N, T, C)
