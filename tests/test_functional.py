@@ -189,7 +189,11 @@ def test_exercise_02_hints_catch_the_unstable_formulas():
     naive_lse = exercise.task("logsumexp")
     with np.errstate(over="ignore", divide="ignore"):
         result = run_task(naive_lse, lambda z: np.log(np.exp(z).sum(axis=1)), naive_lse.public_cases())
-    assert not result.passed and "logits of 1000" in result.message and "shift each row so that its largest logit is 0" in result.message
+    assert (
+        not result.passed
+        and "logits of 1000" in result.message
+        and "shift each row so that its largest logit is 0" in result.message
+    )
     grad_task = exercise.task("cross_entropy_grad")
     no_mean = run_task(grad_task, lambda z, y: F.cross_entropy_grad(z, y) * len(y), grad_task.public_cases())
     assert not no_mean.passed and "divide by N" in no_mean.message

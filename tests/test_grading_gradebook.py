@@ -111,6 +111,7 @@ def test_reports_neutralise_formulas_and_markdown_and_give_every_submission_its_
 
 def test_seed_is_recorded_draws_other_cases_and_cannot_change_for_a_gradebook(tmp_path: Path, capsys):
     task = get_exercise(EXERCISE).task("predict")
+
     def drawn(public: bool, seed: int) -> str:
         return repr([case.args for case in cases_for(task, public, seed)])
 
