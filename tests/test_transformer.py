@@ -146,3 +146,17 @@ def test_cpu_budget_stops_early() -> None:
     r = train_transformer_lm(ids[:500], ids[500:], 11, d_model=8, n_heads=2, n_layers=1, d_ff=16,
                              seq_len=8, batch_size=4, steps=10_000, cpu_budget=0.0, seed=0)
     assert r.steps == 0
+
+
+def test_chapter_numpy_block_matches_torch() -> None:
+    from nncourse.chapters import ch14_transformer as ch
+
+    ref, _ = _pair(3)
+    x = np.random.default_rng(4).normal(size=(2, 5, D))
+    params = {k: v.detach().numpy() for k, v in ref.state_dict().items()}
+    np.testing.assert_allclose(ch.block_forward(x, params, H), ref(torch.tensor(x)).detach().numpy(), rtol=1e-9, atol=1e-11)
+    cfg = TransformerConfig(vocab_size=50, context=32, d_model=32, n_heads=4, n_layers=1, d_ff=128)
+    assert ch.transformer_parameter_count(cfg) == sum(p.numel() for p in TransformerLM(cfg).parameters()) == 15392
+    m = ch.local_causal_mask(5, 2)
+    assert m.tolist()[4] == [False, False, False, True, True] and m.tolist()[0] == [True, False, False, False, False]
+    assert np.array_equal(ch.local_causal_mask(4, 10), np.tril(np.ones((4, 4), dtype=bool)))
