@@ -160,3 +160,23 @@ def test_chapter_numpy_block_matches_torch() -> None:
     m = ch.local_causal_mask(5, 2)
     assert m.tolist()[4] == [False, False, False, True, True] and m.tolist()[0] == [True, False, False, False, False]
     assert np.array_equal(ch.local_causal_mask(4, 10), np.tril(np.ones((4, 4), dtype=bool)))
+
+
+def test_block_gradcheck_and_private_cache() -> None:
+    from nncourse.gradcheck import check_layer
+
+    block = TransformerBlock(D, H, FF, rng=5)
+    x = np.random.default_rng(6).normal(size=(2, 4, D))
+    results = check_layer(block, x)
+    assert set(results) == {"input0", *block.params}
+    assert all(r.ok for r in results.values()), {k: r for k, r in results.items() if not r.ok}
+    out, cache = block.forward(x)
+    dout = np.ones_like(out)
+    block.zero_grad()
+    expected = block.backward(dout, cache)
+    x[...] = 0.0  # changing the input after forward must not change backward
+    out[...] = 0.0
+    block.zero_grad()
+    np.testing.assert_allclose(block.backward(dout, cache), expected)
+    with pytest.raises(RuntimeError, match="cache"):
+        TransformerBlock(D, H, FF).backward(dout, cache)
