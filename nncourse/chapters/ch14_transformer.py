@@ -97,18 +97,23 @@ def transformer_parameter_count(config: TransformerConfig) -> int:
 def train_for_budget(
     train_ids: np.ndarray, valid_ids: np.ndarray, vocab_size: int, cpu_seconds: float, **kwargs: object
 ) -> TransformerLMResult:
-    """``train_transformer_lm`` with as many steps as fit in ``cpu_seconds`` (measured on 10 steps first).
+    """``train_transformer_lm`` with as many steps as fit in ``cpu_seconds``, validation included.
 
-    The schedule (warm-up + cosine) is planned for that number of steps, and training also stops at
-    the budget, so the result never uses more CPU time than given (validation included).
+    Two short calibration runs (4 and 12 steps) give the CPU cost of one step and of the fixed part
+    (cutting the windows, validation); the schedule (warm-up + cosine) is planned for the steps that
+    fit, and training also stops at the budget.
     """
     from nncourse.models.transformer import train_transformer_lm
 
     budget = check_hyper("cpu_seconds", cpu_seconds)
-    start = time.process_time()
-    train_transformer_lm(train_ids, valid_ids[:1000], vocab_size, steps=10, **kwargs)  # type: ignore[arg-type]
-    per_step = (time.process_time() - start) / 10
-    steps = max(int(budget / per_step), 2)
+    cost = []
+    for steps in (4, 12):
+        start = time.process_time()
+        train_transformer_lm(train_ids, valid_ids, vocab_size, steps=steps, **kwargs)  # type: ignore[arg-type]
+        cost.append(time.process_time() - start)
+    per_step = max((cost[1] - cost[0]) / 8, 1e-6)
+    fixed = max(cost[0] - 4 * per_step, 0.0)
+    steps = max(int((budget - fixed) / per_step), 2)
     return train_transformer_lm(train_ids, valid_ids, vocab_size, steps=steps, cpu_budget=budget, **kwargs)  # type: ignore[arg-type]
 
 
