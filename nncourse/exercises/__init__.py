@@ -20,6 +20,7 @@ EXERCISES: dict[str, str] = {
     "11_rnns": "nncourse.exercises.ex11_rnns",
     "12_lstm_gru": "nncourse.exercises.ex12_lstm_gru",
     "13_attention": "nncourse.exercises.ex13_attention",
+    "14_transformer": "nncourse.exercises.ex14_transformer",
 }
 """Exercise id (the notebook's file stem) -> the module that defines its ``EXERCISE``."""
 

@@ -38,3 +38,19 @@ __all__ = [
     "train_char_lm",
     "train_digits",
 ]
+
+from nncourse.models.transformer import (  # noqa: E402
+    Block,
+    TransformerConfig,
+    TransformerLM,
+    TransformerLMResult,
+    decay_groups,
+    train_transformer_lm,
+    transformer_bits_per_char,
+)
+from nncourse.models.transformer import sample as sample_transformer  # noqa: E402
+
+__all__ += [
+    "Block", "TransformerConfig", "TransformerLM", "TransformerLMResult", "decay_groups", "sample_transformer",
+    "train_transformer_lm", "transformer_bits_per_char",
+]
