@@ -14,22 +14,21 @@ models trained for the same number of steps N (about two minutes of CPU for N = 
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
+from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse
-import sys
-from pathlib import Path
-
-import torch
+import torch  # noqa: E402 - after the thread settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nncourse.chapters.ch14_transformer import train_for_budget
-from nncourse.data.text import char_windows, load_char_corpus
-from nncourse.models.rnn import bits_per_char, train_char_lm
-from nncourse.models.transformer import train_transformer_lm
+from nncourse.chapters.ch14_transformer import train_for_budget  # noqa: E402
+from nncourse.data.text import char_windows, load_char_corpus  # noqa: E402
+from nncourse.models.rnn import bits_per_char, train_char_lm  # noqa: E402
+from nncourse.models.transformer import train_transformer_lm  # noqa: E402
 
 TFM = {"d_model": 64, "n_heads": 4, "n_layers": 2, "d_ff": 256, "lr": 1e-2, "seq_len": 64, "seed": 0}
 
@@ -43,12 +42,16 @@ def main() -> None:
     torch.set_num_threads(1)
     corpus = load_char_corpus()
     tr, va = corpus.encode(corpus.train), corpus.encode(corpus.valid)
-    lstm = train_char_lm(tr, va, corpus.vocab_size, cell="lstm", hidden_size=128, steps=args.lstm_steps, lr=1e-2, seed=0)
+    lstm = train_char_lm(
+        tr, va, corpus.vocab_size, cell="lstm", hidden_size=128, steps=args.lstm_steps, lr=1e-2, seed=0
+    )
     lstm64 = bits_per_char(lstm.model, *char_windows(va, 64))
     budget = lstm.cpu_seconds
     print(f"corpus: {len(tr):,} training / {len(va):,} validation characters, vocabulary {corpus.vocab_size}")
     print(f"{'model':34s} {'steps':>6s} {'valid bpc':>9s} {'bpc@64':>7s} {'params':>9s} {'CPU s':>7s}")
-    print(f"{'LSTM 128':34s} {args.lstm_steps:6d} {lstm.valid_bpc:9.3f} {lstm64:7.3f} {lstm.parameters:9,d} {budget:7.1f}")
+    print(
+        f"{'LSTM 128':34s} {args.lstm_steps:6d} {lstm.valid_bpc:9.3f} {lstm64:7.3f} {lstm.parameters:9,d} {budget:7.1f}"
+    )
     for multiple in (float(m) for m in args.multiples.split(",")):
         r = train_for_budget(tr, va, corpus.vocab_size, multiple * budget, **TFM)
         name = f"Transformer 64x2, {multiple:g}x LSTM time"
@@ -57,11 +60,15 @@ def main() -> None:
         n = args.equal_steps
         long_lstm = train_char_lm(tr, va, corpus.vocab_size, cell="lstm", hidden_size=128, steps=n, lr=1e-2, seed=0)
         at64 = bits_per_char(long_lstm.model, *char_windows(va, 64))
-        print(f"{'LSTM 128, equal steps':34s} {n:6d} {long_lstm.valid_bpc:9.3f} {at64:7.3f} "
-              f"{long_lstm.parameters:9,d} {long_lstm.cpu_seconds:7.1f}")
+        print(
+            f"{'LSTM 128, equal steps':34s} {n:6d} {long_lstm.valid_bpc:9.3f} {at64:7.3f} "
+            f"{long_lstm.parameters:9,d} {long_lstm.cpu_seconds:7.1f}"
+        )
         r = train_transformer_lm(tr, va, corpus.vocab_size, steps=n, **TFM)
-        print(f"{'Transformer 64x2, equal steps':34s} {n:6d} {r.valid_bpc:9.3f} {r.valid_bpc:7.3f} "
-              f"{r.parameters:9,d} {r.cpu_seconds:7.1f}")
+        print(
+            f"{'Transformer 64x2, equal steps':34s} {n:6d} {r.valid_bpc:9.3f} {r.valid_bpc:7.3f} "
+            f"{r.parameters:9,d} {r.cpu_seconds:7.1f}"
+        )
 
 
 if __name__ == "__main__":

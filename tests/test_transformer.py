@@ -1,4 +1,5 @@
 """Chapter 14: the scratch TransformerBlock against the torch Block in float64, and the torch TransformerLM."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -127,8 +128,21 @@ def _stream(n: int = 3000) -> np.ndarray:
 
 def test_training_decreases_loss_and_sampling_is_deterministic() -> None:
     ids = _stream()
-    r = train_transformer_lm(ids[:2500], ids[2500:], 11, d_model=16, n_heads=2, n_layers=1, d_ff=32,
-                             seq_len=16, batch_size=16, steps=60, lr=1e-2, warmup=5, seed=0)
+    r = train_transformer_lm(
+        ids[:2500],
+        ids[2500:],
+        11,
+        d_model=16,
+        n_heads=2,
+        n_layers=1,
+        d_ff=32,
+        seq_len=16,
+        batch_size=16,
+        steps=60,
+        lr=1e-2,
+        warmup=5,
+        seed=0,
+    )
     assert r.steps == 60 and len(r.losses) == 60
     assert np.mean(r.losses[-10:]) < np.mean(r.losses[:5]) - 1.0
     assert r.valid_bpc < np.log2(11) - 1.0
@@ -143,8 +157,20 @@ def test_training_decreases_loss_and_sampling_is_deterministic() -> None:
 
 def test_cpu_budget_stops_early() -> None:
     ids = _stream(600)
-    r = train_transformer_lm(ids[:500], ids[500:], 11, d_model=8, n_heads=2, n_layers=1, d_ff=16,
-                             seq_len=8, batch_size=4, steps=10_000, cpu_budget=0.0, seed=0)
+    r = train_transformer_lm(
+        ids[:500],
+        ids[500:],
+        11,
+        d_model=8,
+        n_heads=2,
+        n_layers=1,
+        d_ff=16,
+        seq_len=8,
+        batch_size=4,
+        steps=10_000,
+        cpu_budget=0.0,
+        seed=0,
+    )
     assert r.steps == 0
 
 
@@ -154,7 +180,9 @@ def test_chapter_numpy_block_matches_torch() -> None:
     ref, _ = _pair(3)
     x = np.random.default_rng(4).normal(size=(2, 5, D))
     params = {k: v.detach().numpy() for k, v in ref.state_dict().items()}
-    np.testing.assert_allclose(ch.block_forward(x, params, H), ref(torch.tensor(x)).detach().numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(
+        ch.block_forward(x, params, H), ref(torch.tensor(x)).detach().numpy(), rtol=1e-9, atol=1e-11
+    )
     cfg = TransformerConfig(vocab_size=50, context=32, d_model=32, n_heads=4, n_layers=1, d_ff=128)
     assert ch.transformer_parameter_count(cfg) == sum(p.numel() for p in TransformerLM(cfg).parameters()) == 15392
     m = ch.local_causal_mask(5, 2)

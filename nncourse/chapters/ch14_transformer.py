@@ -7,6 +7,7 @@ a bool mask (T, T) is True where a query may attend. The parts ``layer_norm``,
 torch is imported only by the
 training and timing helpers.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,9 +36,15 @@ def gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
 
 
-def multi_head_attention(x: np.ndarray, in_proj_weight: np.ndarray, in_proj_bias: np.ndarray,
-                         out_proj_weight: np.ndarray, out_proj_bias: np.ndarray, n_heads: int,
-                         mask: np.ndarray | None = None) -> np.ndarray:
+def multi_head_attention(
+    x: np.ndarray,
+    in_proj_weight: np.ndarray,
+    in_proj_bias: np.ndarray,
+    out_proj_weight: np.ndarray,
+    out_proj_bias: np.ndarray,
+    n_heads: int,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
     """Self-attention as ``torch.nn.MultiheadAttention``: x (N, T, D) -> (N, T, D); mask (T, T) True = may attend."""
     n, t, d = x.shape
     q, k, v = np.split(x @ in_proj_weight.T + in_proj_bias, 3, axis=-1)  # 3 x (N, T, D)
@@ -60,8 +67,15 @@ def block_forward(x: np.ndarray, params: dict[str, np.ndarray], n_heads: int) ->
     p = params
     mask = np.tril(np.ones((x.shape[1], x.shape[1]), dtype=bool))
     a = layer_norm(x, p["ln_1.weight"], p["ln_1.bias"])
-    h = x + multi_head_attention(a, p["attn.in_proj_weight"], p["attn.in_proj_bias"], p["attn.out_proj.weight"],
-                                 p["attn.out_proj.bias"], n_heads, mask)
+    h = x + multi_head_attention(
+        a,
+        p["attn.in_proj_weight"],
+        p["attn.in_proj_bias"],
+        p["attn.out_proj.weight"],
+        p["attn.out_proj.bias"],
+        n_heads,
+        mask,
+    )
     m = gelu(layer_norm(h, p["ln_2.weight"], p["ln_2.bias"]) @ p["mlp.0.weight"].T + p["mlp.0.bias"])
     return h + m @ p["mlp.2.weight"].T + p["mlp.2.bias"]
 
@@ -83,9 +97,7 @@ def local_causal_mask(length: int, window: int) -> np.ndarray:
 
 
 def transformer_parameter_count(config: TransformerConfig) -> int:
-    """Parameters of ``TransformerLM(config)``: embeddings (the head is tied), blocks, final LayerNorm.
-
-    """
+    """Parameters of ``TransformerLM(config)``: embeddings (the head is tied), blocks, final LayerNorm."""
     from nncourse.models.transformer import TransformerConfig
 
     if not isinstance(config, TransformerConfig):
@@ -128,7 +140,13 @@ def _median_cpu(fn: Any, repeats: int) -> float:
 
 
 def attention_cost(
-    lengths: tuple[int, ...], *, d_model: int = 64, n_heads: int = 4, batch_size: int = 8, repeats: int = 3, seed: int = 0
+    lengths: tuple[int, ...],
+    *,
+    d_model: int = 64,
+    n_heads: int = 4,
+    batch_size: int = 8,
+    repeats: int = 3,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """CPU seconds (median) of one causal self-attention forward, and bytes of its attention weights, per length.
 

@@ -39,7 +39,7 @@ __all__ = [
     "train_digits",
 ]
 
-from nncourse.models.transformer import (  # noqa: E402
+from nncourse.models.transformer import (
     Block,
     TransformerConfig,
     TransformerLM,
@@ -48,9 +48,15 @@ from nncourse.models.transformer import (  # noqa: E402
     train_transformer_lm,
     transformer_bits_per_char,
 )
-from nncourse.models.transformer import sample as sample_transformer  # noqa: E402
+from nncourse.models.transformer import sample as sample_transformer
 
 __all__ += [
-    "Block", "TransformerConfig", "TransformerLM", "TransformerLMResult", "decay_groups", "sample_transformer",
-    "train_transformer_lm", "transformer_bits_per_char",
+    "Block",
+    "TransformerConfig",
+    "TransformerLM",
+    "TransformerLMResult",
+    "decay_groups",
+    "sample_transformer",
+    "train_transformer_lm",
+    "transformer_bits_per_char",
 ]

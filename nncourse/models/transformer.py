@@ -103,8 +103,9 @@ class TransformerLM(nn.Module):
     def _init(module: nn.Module) -> None:
         if isinstance(module, nn.Embedding) or type(module) is nn.Linear:
             nn.init.normal_(module.weight, 0.0, 0.02)
-            if getattr(module, "bias", None) is not None:
-                nn.init.zeros_(module.bias)
+            bias = getattr(module, "bias", None)
+            if isinstance(bias, torch.Tensor):
+                nn.init.zeros_(bias)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         check_token_ids(ids, self.vocab_size)
@@ -149,7 +150,13 @@ def transformer_bits_per_char(model: TransformerLM, x: np.ndarray, y: np.ndarray
 
 @torch.no_grad()
 def sample(
-    model: TransformerLM, prompt: np.ndarray, n: int, *, temperature: float = 0.8, top_k: int | None = None, seed: int = 0
+    model: TransformerLM,
+    prompt: np.ndarray,
+    n: int,
+    *,
+    temperature: float = 0.8,
+    top_k: int | None = None,
+    seed: int = 0,
 ) -> np.ndarray:
     """Extend ``prompt`` (L,) ids by ``n`` ids drawn from softmax(logits / temperature), one at a time.
 

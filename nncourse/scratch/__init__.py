@@ -25,6 +25,7 @@ from nncourse.scratch.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from nncourse.scratch.pool import AvgPool2d, MaxPool2d
 from nncourse.scratch.rnn import RNN, RNNCell
 from nncourse.scratch.sequential import Sequential
+from nncourse.scratch.transformer import TransformerBlock
 
 __all__ = [
     "GELU",
@@ -58,4 +59,5 @@ __all__ = [
     "SinusoidalPositionalEncoding",
     "Softmax",
     "Tanh",
+    "TransformerBlock",
 ]

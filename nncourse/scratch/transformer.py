@@ -8,6 +8,7 @@
 The block is composed of scratch children only (LayerNorm, MultiheadAttention, Linear, GELU);
 its own code is the two residual additions and the causal mask.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,8 +40,9 @@ class TransformerBlock(Layer):
     backward(dout, cache) -> dx (N, T, D).
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, *, rng: np.random.Generator | int = 0,
-                 dtype: Any = np.float64) -> None:
+    def __init__(
+        self, d_model: int, n_heads: int, d_ff: int, *, rng: np.random.Generator | int = 0, dtype: Any = np.float64
+    ) -> None:
         super().__init__()
         self.d_model = check_int("d_model", d_model)
         self.n_heads = check_int("n_heads", n_heads)
@@ -52,8 +54,11 @@ class TransformerBlock(Layer):
         self.ln_1 = LayerNorm(self.d_model, dtype=dt)
         self.attn = MultiheadAttention(self.d_model, self.n_heads, batch_first=True, rng=gen, dtype=dt)
         self.ln_2 = LayerNorm(self.d_model, dtype=dt)
-        self.mlp = Sequential(Linear(self.d_model, self.d_ff, rng=gen, dtype=dt), GELU(),
-                              Linear(self.d_ff, self.d_model, rng=gen, dtype=dt))
+        self.mlp = Sequential(
+            Linear(self.d_model, self.d_ff, rng=gen, dtype=dt),
+            GELU(),
+            Linear(self.d_ff, self.d_model, rng=gen, dtype=dt),
+        )
 
     def forward(self, x: Any) -> tuple[np.ndarray, Cache]:
         """x: (N, T, D) -> out (N, T, D)."""
