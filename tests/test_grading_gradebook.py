@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from attacks.build import write_honest, write_submission
 
-from nncourse.checks import get_exercise
+from nncourse.checks import EXERCISES, get_exercise
 from nncourse.commands.cli import main
 from nncourse.grading.gradebook import grade_many, load_results
 from nncourse.grading.runner import Limits, cases_for
 from nncourse.grading.sandbox import sandbox_status
-from nncourse.grading.submission import answer_cell_indices, solution_notebook
+from nncourse.grading.submission import answer_cell_indices, read_submission, solution_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISE = "01_perceptron"
@@ -230,3 +230,10 @@ def test_a_sandbox_killed_from_outside_is_not_a_final_grade(tmp_path: Path):
     thread.join(timeout=120)
     record = box["record"]
     assert record["tasks"][0]["status"] == "killed" and record["final"] is False, record
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_an_untouched_exercise_is_not_reported_as_edited(exercise_id: str):
+    # answer cells are known by id: a solution-only cell that release drops must not shift them
+    sub = read_submission(ROOT / "exercises" / f"{exercise_id}.ipynb", ROOT, set(EXERCISES), exercise_id)
+    assert not [note for note in sub.notes if "edited" in note or "deleted" in note], sub.notes

@@ -217,7 +217,8 @@ def read_submission(path: Path, course_root: Path, known_ids: set[str], exercise
     solution = solution_notebook(course_root, sub.exercise_id)
     sub.answers = _extract_answers(solution, cells, sub.notes)
     sub.prelude = course_prelude(solution)
-    sub.notes.extend(_tampering(release_notebook(solution), nb, answer_cell_indices(solution)))
+    answer_ids = {solution.cells[i].get("id") for i in answer_cell_indices(solution)}  # by id: release drops cells
+    sub.notes.extend(_tampering(release_notebook(solution), nb, answer_ids))
     return sub
 
 
@@ -243,9 +244,8 @@ def _extract_answers(solution: nbformat.NotebookNode, cells: list, notes: list[s
     return answers
 
 
-def _tampering(exercise: nbformat.NotebookNode, nb: nbformat.NotebookNode, answer_cells: list[int]) -> list[str]:
+def _tampering(exercise: nbformat.NotebookNode, nb: nbformat.NotebookNode, answer_ids: set[Any]) -> list[str]:
     notes = []
-    answer_ids = {exercise.cells[i].get("id") for i in answer_cells}
     submitted: dict[str | None, Any] = {}
     for cell in nb.cells:
         submitted.setdefault(cell.get("id"), cell)
