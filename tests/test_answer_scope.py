@@ -80,6 +80,7 @@ def test_helpers_are_followed_transitively_and_imports_and_constants_are_named(c
 
 def test_the_grader_agrees_it_would_not_see_the_helper(tmp_path: Path, root: Path):
     from nncourse.grading.gradebook import grade_submission
+    from nncourse.grading.sandbox import sandbox_status
 
     nb = nbformat.read(root / "exercises" / "03_mlp_backprop.ipynb", as_version=4)
     answer = next(c for c in nb.cells if c.source.startswith("def linear_forward"))
@@ -87,7 +88,7 @@ def test_the_grader_agrees_it_would_not_see_the_helper(tmp_path: Path, root: Pat
     index = nb.cells.index(answer)
     nb.cells.insert(index, new_code_cell("def add_bias(Z, b):\n    return Z + b"))
     nbformat.write(nb, tmp_path / "03_mlp_backprop.ipynb")
-    record = grade_submission(tmp_path / "03_mlp_backprop.ipynb", root, public=True)
+    record = grade_submission(tmp_path / "03_mlp_backprop.ipynb", root, public=True, sandboxed=sandbox_status()[0])
     task = record["tasks"][0]
     assert task["name"] == "linear_forward" and task["status"] == "fail" and "NameError" in task["message"]
 

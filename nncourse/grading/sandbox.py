@@ -136,6 +136,9 @@ class Sandbox:
                 cmd += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
             elif os.path.isdir(f"/{link}"):
                 cmd += ["--ro-bind", f"/{link}", f"/{link}"]
+        size = str(max(self.disk_bytes, 1 << 20))
+        # the private /tmp first: an environment that lives under /tmp (a CI clone) is bound on top of it
+        cmd += ["--size", size, "--perms", "1777", "--tmpfs", "/tmp"]
         for parent in _parents([*roots, f"{INSIDE}/x", *(dst for _, dst in extra_binds)]):
             cmd += ["--perms", "0755", "--dir", parent]
         for root in roots:
@@ -147,7 +150,6 @@ class Sandbox:
             cmd += ["--ro-bind", str(HERE / name), f"{INSIDE}/{name}"]
         for source, destination in extra_binds:
             cmd += ["--ro-bind", source, destination]
-        size = str(max(self.disk_bytes, 1 << 20))
         cmd += [
             "--size",
             size,
@@ -155,12 +157,6 @@ class Sandbox:
             "1777",
             "--tmpfs",
             SCRATCH,
-            "--size",
-            size,
-            "--perms",
-            "1777",
-            "--tmpfs",
-            "/tmp",
         ]
         cmd += ["--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH, "--"]
         if self.uid is not None:
