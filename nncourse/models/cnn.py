@@ -18,12 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nncourse._validate import check_array
-
-
-def _check_positive(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+from nncourse._validate import check_array, check_int
 
 
 class RandomShift(nn.Module):
@@ -88,13 +83,13 @@ class ConvNet(nn.Module):
         if len(input_shape) not in (2, 3):
             raise ValueError(f"input_shape must be (C, L) or (C, H, W), got {input_shape}")
         for i, size in enumerate(input_shape):
-            _check_positive(f"input_shape[{i}]", size)
-        _check_positive("n_classes", n_classes)
+            check_int(f"input_shape[{i}]", size)
+        check_int("n_classes", n_classes)
         if not channels:
             raise ValueError("channels needs at least one conv block")
         for i, c in enumerate(channels):
-            _check_positive(f"channels[{i}]", c)
-        _check_positive("kernel_size", kernel_size)
+            check_int(f"channels[{i}]", c)
+        check_int("kernel_size", kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (same padding), got {kernel_size}")
         pool = (True,) * len(channels) if pool is None else tuple(bool(p) for p in pool)

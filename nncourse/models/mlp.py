@@ -20,20 +20,10 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from nncourse._validate import check_array
+from nncourse._validate import check_array, check_hyper, check_int
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 """Names accepted by ``MLP(activation=...)``."""
-
-
-def _check_positive(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def _check_dropout(p: float) -> None:
-    if not 0.0 <= float(p) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {p!r}")
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -61,8 +51,8 @@ class FeedForward(nn.Module):
     def __init__(self, in_features: int = 20, hidden: int = 64, out_features: int = 3, dropout: float = 0.2) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("hidden", hidden), ("out_features", out_features)):
-            _check_positive(name, value)
-        _check_dropout(dropout)
+            check_int(name, value)
+        check_hyper("dropout", dropout, high=1.0)
         self.config = FeedForwardConfig(in_features, hidden, out_features, float(dropout))
         self.fc1 = nn.Linear(in_features, hidden)
         self.fc2 = nn.Linear(hidden, hidden)
@@ -97,10 +87,10 @@ class MLP(nn.Module):
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
         for i, size in enumerate(sizes):
-            _check_positive(f"sizes[{i}]", size)
+            check_int(f"sizes[{i}]", size)
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
-        _check_dropout(dropout)
+        check_hyper("dropout", dropout, high=1.0)
         self.sizes = tuple(sizes)
         layers: list[nn.Module] = []
         for fan_in, fan_out in pairwise(sizes[:-1]):  # hidden layers

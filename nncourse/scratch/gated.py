@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from nncourse._validate import check_array, check_float_dtype, check_int, make_rng
+from nncourse._validate import check_array, check_bool, check_float_dtype, check_int, make_rng
 from nncourse.scratch.base import Cache, Layer
 from nncourse.scratch.functional import gated as G
 
@@ -48,12 +48,6 @@ def _init(
         layer.add_param(f"bias_hh{suffix}", gen.uniform(-bound, bound, (k,)).astype(dt))
 
 
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return value
-
-
 class _Cell(Layer):
     kind = "LSTM"
 
@@ -69,7 +63,7 @@ class _Cell(Layer):
         super().__init__()
         self.input_size = check_int("input_size", input_size)
         self.hidden_size = check_int("hidden_size", hidden_size)
-        self.bias = _check_bool("bias", bias)
+        self.bias = check_bool("bias", bias)
         _init(
             self, self.kind, self.input_size, self.hidden_size, self.bias, "", make_rng(rng), check_float_dtype(dtype)
         )
@@ -178,8 +172,8 @@ class _Recurrent(Layer):
         self.input_size = check_int("input_size", input_size)
         self.hidden_size = check_int("hidden_size", hidden_size)
         self.num_layers = check_int("num_layers", num_layers)
-        self.bias = _check_bool("bias", bias)
-        self.batch_first = _check_bool("batch_first", batch_first)
+        self.bias = check_bool("bias", bias)
+        self.batch_first = check_bool("batch_first", batch_first)
         if dropout != 0.0 or bidirectional:
             raise ValueError("only dropout=0.0 and bidirectional=False are implemented in the scratch version")
         gen, dt = make_rng(rng), check_float_dtype(dtype)
