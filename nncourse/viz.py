@@ -83,8 +83,12 @@ def plot_history(
     keys: Sequence[str] | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    ylabel: str | None = None,
 ) -> Axes:
-    """Plot per-epoch curves; ``history`` is a ``train.History`` or a dict of lists."""
+    """Plot per-epoch curves; ``history`` is a ``train.History`` or a dict of lists.
+
+    The y axis is labelled ``ylabel``, else by what the keys share ("loss" for ``train_loss`` and
+    ``val_loss``), else by the keys themselves."""
     records = getattr(history, "records", history)
     if not isinstance(records, Mapping) or not records:
         raise ValueError("history must be a non-empty History or dict of per-epoch lists")
@@ -96,10 +100,17 @@ def plot_history(
         values = records[key]
         ax.plot(np.arange(1, len(values) + 1), values, label=key)
     ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel or _shared_name(keys))
     ax.legend()
     if title:
         ax.set_title(title)
     return ax
+
+
+def _shared_name(keys: Sequence[str]) -> str:
+    """``["train_loss", "val_loss"]`` -> ``"loss"``; keys with no common last word -> ``"a, b"``."""
+    last = {key.rsplit("_", 1)[-1] for key in keys}
+    return last.pop() if len(last) == 1 else ", ".join(keys)
 
 
 def plot_histograms(arrays: Mapping[str, np.ndarray], bins: int = 40, title: str | None = None) -> np.ndarray:

@@ -64,3 +64,11 @@ def test_history_and_histograms():
     axes = plot_histograms({"W1": np.zeros((3, 3)), "W2": np.ones(5)})
     assert len(axes) == 2 and "mean 1.00" in axes[1].get_title()
     plt.close("all")
+
+
+def test_plot_history_labels_both_axes():
+    history = {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "val_accuracy": [0.5, 0.8]}
+    ax = plot_history(history, ["train_loss", "val_loss"])
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", "loss")
+    assert plot_history(history, ["train_loss", "val_accuracy"]).get_ylabel() == "train_loss, val_accuracy"
+    assert plot_history(history, ["val_accuracy"], ylabel="accuracy (validation)").get_ylabel() == "accuracy (validation)"
