@@ -71,4 +71,6 @@ def test_plot_history_labels_both_axes():
     ax = plot_history(history, ["train_loss", "val_loss"])
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", "loss")
     assert plot_history(history, ["train_loss", "val_accuracy"]).get_ylabel() == "train_loss, val_accuracy"
-    assert plot_history(history, ["val_accuracy"], ylabel="accuracy (validation)").get_ylabel() == "accuracy (validation)"
+    assert (
+        plot_history(history, ["val_accuracy"], ylabel="accuracy (validation)").get_ylabel() == "accuracy (validation)"
+    )
