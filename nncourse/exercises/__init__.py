@@ -4,6 +4,7 @@ The registry is static (no discovery by import): importing this package imports 
 torch and no scikit-learn. Each module is named after its notebook's stem (``01_perceptron`` ->
 ``ex01_perceptron``) and defines ``EXERCISE_ID`` and ``EXERCISE``.
 """
+
 from __future__ import annotations
 
 EXERCISES: dict[str, str] = {

@@ -1,18 +1,21 @@
 """Exercise 01: the perceptron. Three tasks: ``predict``, ``update``, ``train_perceptron``."""
+
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from nncourse.chapters import ch01_perceptron as ref
-from typing import Any
-
 from nncourse.checks import Case, Exercise, Task, compare
 from nncourse.data import blobs, xor
 
 EXERCISE_ID = "01_perceptron"
 
 
-def _train_tuple(X: np.ndarray, y: np.ndarray, lr: float = 1.0, max_epochs: int = 100) -> tuple[np.ndarray, float, list[int]]:
+def _train_tuple(
+    X: np.ndarray, y: np.ndarray, lr: float = 1.0, max_epochs: int = 100
+) -> tuple[np.ndarray, float, list[int]]:
     result = ref.train(X, y, lr=lr, max_epochs=max_epochs)
     return result.w, result.b, result.mistakes
 
@@ -32,7 +35,14 @@ def _predict_cases(seed: int, sizes: tuple[int, ...]) -> list[Case]:
     for n in sizes:
         d = int(rng.integers(1, 5))
         cases.append(Case(f"{n} points in {d}-D", (rng.normal(size=(n, d)), rng.normal(size=d), float(rng.normal()))))
-    cases.insert(1, Case("one point on the boundary", on_boundary, hint="z = 0 exactly gives class 0: only a strictly positive z is class 1"))
+    cases.insert(
+        1,
+        Case(
+            "one point on the boundary",
+            on_boundary,
+            hint="z = 0 exactly gives class 0: only a strictly positive z is class 1",
+        ),
+    )
     return cases
 
 
@@ -62,12 +72,30 @@ EXERCISE = Exercise(
     id=EXERCISE_ID,
     title="The perceptron",
     tasks=[
-        Task("predict", ref.predict, lambda: _predict_cases(0, (5, 1)), lambda seed=101: _predict_cases(seed, (7, 1, 40)),
-             verify=_verify_classes, substitutable=True),
-        Task("update", ref.update, lambda: _update_cases(0), lambda seed=202: _update_cases(seed), outputs=("w", "b"), substitutable=True),
         Task(
-            "train_perceptron", _train_tuple, lambda: _train_cases(0), lambda seed=303: _train_cases(seed),
-            points=2, outputs=("w", "b", "mistakes"),
+            "predict",
+            ref.predict,
+            lambda: _predict_cases(0, (5, 1)),
+            lambda seed=101: _predict_cases(seed, (7, 1, 40)),
+            verify=_verify_classes,
+            substitutable=True,
+        ),
+        Task(
+            "update",
+            ref.update,
+            lambda: _update_cases(0),
+            lambda seed=202: _update_cases(seed),
+            outputs=("w", "b"),
+            substitutable=True,
+        ),
+        Task(
+            "train_perceptron",
+            _train_tuple,
+            lambda: _train_cases(0),
+            lambda seed=303: _train_cases(seed),
+            points=2,
+            outputs=("w", "b", "mistakes"),
+            requires=("update",),
         ),
     ],
 )

@@ -5,6 +5,7 @@ accepted, checked by ``_verify_order``), ``unbroadcast`` (sum a gradient back to
 and ``backprop`` (every node's gradient in a small graph). References: ``nncourse.chapters.ch04_autograd``,
 which runs ``nncourse.autograd.Value`` and ``Tensor``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,11 +29,23 @@ def _local_cases(seed: int) -> list[Case]:
         Case(f"mul({a}, {b})", ("mul", a, b), hint="each input's derivative is the other input"),
         Case(f"sub({b}, {a})", ("sub", b, a), hint="the second input enters with a minus sign"),
         Case(f"div({a}, {b})", ("div", a, b), hint="in b, a / b is a times b to the power -1"),
-        Case(f"pow({a}, {b})", ("pow", a, b), hint="in a, b is a constant exponent; in b, use the identity given under the table"),
-        Case(f"tanh({-a})", ("tanh", -a, 0.0), hint="the derivative of tanh can be written with tanh itself; a unary op returns 0.0 for b"),
+        Case(
+            f"pow({a}, {b})",
+            ("pow", a, b),
+            hint="in a, b is a constant exponent; in b, use the identity given under the table",
+        ),
+        Case(
+            f"tanh({-a})",
+            ("tanh", -a, 0.0),
+            hint="the derivative of tanh can be written with tanh itself; a unary op returns 0.0 for b",
+        ),
         Case(f"exp({b})", ("exp", b, 0.0)),
         Case(f"log({a})", ("log", a, 0.0)),
-        Case(f"sigmoid({-b})", ("sigmoid", -b, 0.0), hint="the derivative of the sigmoid can be written with the sigmoid itself (chapter 02)"),
+        Case(
+            f"sigmoid({-b})",
+            ("sigmoid", -b, 0.0),
+            hint="the derivative of the sigmoid can be written with the sigmoid itself (chapter 02)",
+        ),
         Case("relu(0.0), at the kink", ("relu", 0.0, 0.0), hint="relu'(0) is taken as 0, as in PyTorch"),
         Case(f"neg({b})", ("neg", b, 0.0)),
     ]
@@ -40,7 +53,8 @@ def _local_cases(seed: int) -> list[Case]:
 
 def _local_grading_cases(seed: int = 404) -> list[Case]:
     cases = _local_cases(seed)
-    return cases + [
+    return [
+        *cases,
         Case("relu(-1.5)", ("relu", -1.5, 0.0)),
         Case("relu(2.0)", ("relu", 2.0, 0.0)),
         Case("pow(3.0, 0.5)", ("pow", 3.0, 0.5)),
@@ -70,7 +84,9 @@ def _verify_order(case: Case, expected: list[str], got: Any) -> str | None:
     for name in got:
         for parent in parents.get(name, []):
             if seen[parent] > seen[name]:
-                return f"node {name!r} (position {seen[name]}) comes before its input {parent!r} (position {seen[parent]})"
+                return (
+                    f"node {name!r} (position {seen[name]}) comes before its input {parent!r} (position {seen[parent]})"
+                )
     if got[-1] != root:
         return f"the root {root!r} should come last, got {got[-1]!r}"
     return None
@@ -95,12 +111,27 @@ def _random_dag(rng: np.random.Generator, n_leaves: int, n_ops: int) -> tuple[di
 def _order_cases(seed: int, sizes: tuple[tuple[int, int], ...]) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = [
-        Case("a chain a -> b -> c", ({"c": ["b"], "b": ["a"]}, "c"), hint="start from the root and visit the inputs first (depth-first), append a node after its inputs"),
-        Case("a node used twice: y = x * x", ({"y": ["x", "x"]}, "y"), hint="remember visited nodes so that x is listed once"),
-        Case("diamond: d = b + c, b and c both use a", ({"d": ["b", "c"], "b": ["a"], "c": ["a", "k"]}, "d"),
-             hint="a shared input must be listed once, before both of its users"),
+        Case(
+            "a chain a -> b -> c",
+            ({"c": ["b"], "b": ["a"]}, "c"),
+            hint="start from the root and visit the inputs first (depth-first), append a node after its inputs",
+        ),
+        Case(
+            "a node used twice: y = x * x",
+            ({"y": ["x", "x"]}, "y"),
+            hint="remember visited nodes so that x is listed once",
+        ),
+        Case(
+            "diamond: d = b + c, b and c both use a",
+            ({"d": ["b", "c"], "b": ["a"], "c": ["a", "k"]}, "d"),
+            hint="a shared input must be listed once, before both of its users",
+        ),
         Case("only a leaf", ({}, "x"), hint="a root with no inputs: the order is just [root]"),
-        Case("unreachable node", ({"out": ["a"], "junk": ["a", "out"]}, "out"), hint="list only the nodes the root depends on"),
+        Case(
+            "unreachable node",
+            ({"out": ["a"], "junk": ["a", "out"]}, "out"),
+            hint="list only the nodes the root depends on",
+        ),
     ]
     for n_leaves, n_ops in sizes:
         parents, root = _random_dag(rng, n_leaves, n_ops)
@@ -112,13 +143,29 @@ def _order_cases(seed: int, sizes: tuple[tuple[int, int], ...]) -> list[Case]:
 def _unbroadcast_cases(seed: int, extra: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     shapes = [
-        ((4, 3), (3,), "bias (3,) added to (4, 3): leading axis", "an axis the operand did not have: sum it away (axis 0)"),
-        ((4, 3), (4, 1), "column (4, 1) stretched over a size-1 axis", "a size-1 axis that grew: sum over it with keepdims=True"),
-        ((2, 4, 3), (4, 1), "(4, 1) inside (2, 4, 3): both rules", "first sum the leading axes away, then the size-1 axes (keepdims=True)"),
+        (
+            (4, 3),
+            (3,),
+            "bias (3,) added to (4, 3): leading axis",
+            "an axis the operand did not have: sum it away (axis 0)",
+        ),
+        (
+            (4, 3),
+            (4, 1),
+            "column (4, 1) stretched over a size-1 axis",
+            "a size-1 axis that grew: sum over it with keepdims=True",
+        ),
+        (
+            (2, 4, 3),
+            (4, 1),
+            "(4, 1) inside (2, 4, 3): both rules",
+            "first sum the leading axes away, then the size-1 axes (keepdims=True)",
+        ),
         ((3, 5), (3, 5), "no broadcasting", ""),
     ]
-    shapes.append(((2, 3), (), "a scalar used everywhere",
-                   "shape (): return an array of exactly that shape, not a Python float"))
+    shapes.append(
+        ((2, 3), (), "a scalar used everywhere", "shape (): return an array of exactly that shape, not a Python float")
+    )
     if extra:
         shapes += [
             ((5, 2, 3), (1, 3), "(1, 3) inside (5, 2, 3)", ""),
@@ -138,26 +185,44 @@ def _backprop_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     x1, x2, w1, w2, b = (float(v) for v in np.round(rng.normal(size=5), 3))
     neuron = {
-        "x1w1": _g("mul", "x1", "w1"), "x2w2": _g("mul", "x2", "w2"), "s": _g("add", "x1w1", "x2w2"),
-        "z": _g("add", "s", "b"), "out": _g("tanh", "z"),
+        "x1w1": _g("mul", "x1", "w1"),
+        "x2w2": _g("mul", "x2", "w2"),
+        "s": _g("add", "x1w1", "x2w2"),
+        "z": _g("add", "s", "b"),
+        "out": _g("tanh", "z"),
     }
     a, c = (float(v) for v in np.round(rng.uniform(0.5, 2.0, 2), 3))
     reuse = {"ab": _g("mul", "a", "c"), "t": _g("add", "ab", "a"), "out": _g("mul", "t", "a")}
     square = {"out": _g("mul", "x", "x")}
     deep = {
-        "e": _g("exp", "p"), "q": _g("div", "e", "r"), "l": _g("log", "q"), "m": _g("sub", "l", "p"),
-        "n": _g("neg", "m"), "s": _g("sigmoid", "n"), "k": _g("relu", "m"), "out": _g("add", "s", "k"),
+        "e": _g("exp", "p"),
+        "q": _g("div", "e", "r"),
+        "l": _g("log", "q"),
+        "m": _g("sub", "l", "p"),
+        "n": _g("neg", "m"),
+        "s": _g("sigmoid", "n"),
+        "k": _g("relu", "m"),
+        "out": _g("add", "s", "k"),
     }
     p, r = (float(v) for v in np.round(rng.uniform(0.3, 1.5, 2), 3))
     return [
-        Case("one op: out = x * y", ({"out": _g("mul", "x", "y")}, {"x": 2.0, "y": -3.0}, "out"),
-             hint="the output's gradient with respect to itself is 1.0; everything starts from there"),
-        Case("neuron tanh(x1*w1 + x2*w2 + b)", (neuron, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}, "out"),
-             hint="visit the nodes from the output back to the inputs; each passes its gradient, scaled by its local derivatives, on to its inputs"),
+        Case(
+            "one op: out = x * y",
+            ({"out": _g("mul", "x", "y")}, {"x": 2.0, "y": -3.0}, "out"),
+            hint="the output's gradient with respect to itself is 1.0; everything starts from there",
+        ),
+        Case(
+            "neuron tanh(x1*w1 + x2*w2 + b)",
+            (neuron, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}, "out"),
+            hint="visit the nodes from the output back to the inputs; each passes its gradient, scaled by its local derivatives, on to its inputs",
+        ),
         Case("a node used twice: out = x * x", (square, {"x": 1.5}, "out"), hint=REUSE_HINT),
         Case("reuse: out = (a*c + a) * a", (reuse, {"a": a, "c": c}, "out"), hint=REUSE_HINT),
-        Case("unused leaf", ({"out": _g("add", "u", "v")}, {"u": 1.0, "v": 2.0, "w": 5.0}, "out"),
-             hint="every name in values and graph gets a gradient: 0.0 when the output does not depend on it"),
+        Case(
+            "unused leaf",
+            ({"out": _g("add", "u", "v")}, {"u": 1.0, "v": 2.0, "w": 5.0}, "out"),
+            hint="every name in values and graph gets a gradient: 0.0 when the output does not depend on it",
+        ),
         Case("every op kind", (deep, {"p": p, "r": r}, "out")),
     ]
 
@@ -167,10 +232,23 @@ def _backprop_grading_cases(seed: int = 4040) -> list[Case]:
     rng = np.random.default_rng(seed + 1)
     chain = {f"h{i + 1}": _g("tanh" if i % 2 else "mul", f"h{i}", *(["w"] if i % 2 == 0 else [])) for i in range(8)}
     # h1 = h0*w, h2 = tanh(h1), ... : w is used four times, h_k once each
-    cases.append(Case("a weight shared by four layers", (chain, {"h0": 0.7, "w": float(np.round(rng.uniform(0.5, 1.5), 3))}, "h8"),
-                      hint=REUSE_HINT))
-    cases.append(Case("pow and a dead relu", ({"pw": _g("pow", "a", "b"), "r": _g("relu", "m"), "m": _g("neg", "a"),
-                                              "out": _g("add", "pw", "r")}, {"a": 1.3, "b": 2.5}, "out")))
+    cases.append(
+        Case(
+            "a weight shared by four layers",
+            (chain, {"h0": 0.7, "w": float(np.round(rng.uniform(0.5, 1.5), 3))}, "h8"),
+            hint=REUSE_HINT,
+        )
+    )
+    cases.append(
+        Case(
+            "pow and a dead relu",
+            (
+                {"pw": _g("pow", "a", "b"), "r": _g("relu", "m"), "m": _g("neg", "a"), "out": _g("add", "pw", "r")},
+                {"a": 1.3, "b": 2.5},
+                "out",
+            ),
+        )
+    )
     return cases
 
 
@@ -179,11 +257,28 @@ EXERCISE = Exercise(
     title="Autograd",
     prelude="import math\n\nimport numpy as np\n",
     tasks=[
-        Task("local_grads", ref.local_grads, lambda: _local_cases(4), _local_grading_cases, outputs=("out", "d out/da", "d out/db"),
-             substitutable=True),
-        Task("topological_order", ref.topological_order, lambda: _order_cases(0, ((3, 5),)),
-             lambda seed=44: _order_cases(seed, ((2, 4), (4, 9), (5, 14))), verify=_verify_order, substitutable=True),
-        Task("unbroadcast", ref.unbroadcast, lambda: _unbroadcast_cases(1, extra=False), lambda seed=41: _unbroadcast_cases(seed, extra=True)),
+        Task(
+            "local_grads",
+            ref.local_grads,
+            lambda: _local_cases(4),
+            _local_grading_cases,
+            outputs=("out", "d out/da", "d out/db"),
+            substitutable=True,
+        ),
+        Task(
+            "topological_order",
+            ref.topological_order,
+            lambda: _order_cases(0, ((3, 5),)),
+            lambda seed=44: _order_cases(seed, ((2, 4), (4, 9), (5, 14))),
+            verify=_verify_order,
+            substitutable=True,
+        ),
+        Task(
+            "unbroadcast",
+            ref.unbroadcast,
+            lambda: _unbroadcast_cases(1, extra=False),
+            lambda seed=41: _unbroadcast_cases(seed, extra=True),
+        ),
         Task("backprop", ref.backprop, lambda: _backprop_cases(2), _backprop_grading_cases, points=2),
     ],
 )

@@ -1,12 +1,13 @@
 """Exercise 07: regularization. Five tasks on plain arrays: dropout forward and backward with a given
 mask, the L2 penalty and its gradient, the epoch early stopping keeps, and batch norm in training mode."""
+
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from nncourse.chapters import ch07_regularization as ref
-from typing import Any
-
 from nncourse.checks import Case, Exercise, Task, compare
 from nncourse.scratch import BatchNorm1d
 
@@ -35,7 +36,10 @@ def _verify_batchnorm(case: Case, expected: np.ndarray, got: Any) -> str | None:
     per_row = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + eps) * gamma + beta
     unbiased = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0, ddof=1) + eps) * gamma + beta if len(x) > 1 else None
     if np.allclose(got, per_row, rtol=1e-6, atol=1e-8):
-        return msg + " (your statistics are taken per row: batch norm takes each feature's mean and variance over the batch)"
+        return (
+            msg
+            + " (your statistics are taken per row: batch norm takes each feature's mean and variance over the batch)"
+        )
     if unbiased is not None and np.allclose(got, unbiased, rtol=1e-6, atol=1e-8):
         return msg + " (your variance divides by N - 1: batch norm uses the batch's own variance, dividing by N)"
     return msg
@@ -50,11 +54,13 @@ def _dropout_cases(seed: int, shapes: tuple[tuple[int, ...], ...], backward: boo
     x = rng.normal(size=(3, 4))
     cases = [
         Case(
-            "p = 0 keeps everything", (x, 0.0, np.ones((3, 4), dtype=bool)),
+            "p = 0 keeps everything",
+            (x, 0.0, np.ones((3, 4), dtype=bool)),
             hint="with p = 0 the scale 1 / (1 - p) is 1: the output equals the input",
         ),
         Case(
-            "p = 0.5, scale the kept entries", (x, 0.5, _mask(rng, (3, 4), 0.5)),
+            "p = 0.5, scale the kept entries",
+            (x, 0.5, _mask(rng, (3, 4), 0.5)),
             hint="kept entries grow so that the expected value stays the same: check the direction of the scaling",
         ),
     ]
@@ -70,7 +76,8 @@ def _l2_cases(seed: int, shapes: tuple[tuple[int, ...], ...]) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = [
         Case(
-            "a 2 x 2 matrix", (np.array([[1.0, -2.0], [0.5, 3.0]]), 0.1),
+            "a 2 x 2 matrix",
+            (np.array([[1.0, -2.0], [0.5, 3.0]]), 0.1),
             hint="the penalty has a factor 1/2, so that its gradient carries lam alone",
         ),
         Case("lam = 0", (rng.normal(size=(3, 2)), 0.0)),
@@ -88,15 +95,18 @@ def _early_cases(seed: int, n: int, noise: float, patiences: tuple[int, int]) ->
     short, long = patiences
     return [
         Case(
-            "stops after 2 bad epochs", ([1.0, 0.8, 0.7, 0.75, 0.72, 0.6], 2),
+            "stops after 2 bad epochs",
+            ([1.0, 0.8, 0.7, 0.75, 0.72, 0.6], 2),
             hint="count the epochs since the best one; stop when that count reaches patience, before seeing the later 0.6",
         ),
         Case(
-            "a tie is not an improvement", ([0.9, 0.5, 0.5, 0.4], 1),
+            "a tie is not an improvement",
+            ([0.9, 0.5, 0.5, 0.4], 1),
             hint="an epoch improves only if its loss is strictly lower than the best so far",
         ),
         Case(
-            "patience longer than the run", ([0.5, 0.4, 0.45, 0.3, 0.35], 10),
+            "patience longer than the run",
+            ([0.5, 0.4, 0.45, 0.3, 0.35], 10),
             hint="if training never stops, the kept epoch is simply the best one overall (0-based)",
         ),
         Case(f"{n} noisy epochs, patience {short}", (noisy, short)),
@@ -109,10 +119,12 @@ def _bn_cases(seed: int, shapes: tuple[tuple[int, int], ...]) -> list[Case]:
     constant = np.column_stack([np.full(4, 3.0), rng.normal(size=4)])  # first feature is the same in every row
     cases = [
         Case(
-            "two rows, gamma = 1, beta = 0", (np.array([[0.0, 100.0], [200.0, 700.0]]), np.ones(2), np.zeros(2), 1e-5),
+            "two rows, gamma = 1, beta = 0",
+            (np.array([[0.0, 100.0], [200.0, 700.0]]), np.ones(2), np.zeros(2), 1e-5),
         ),
         Case(
-            "a constant feature", (constant, np.array([2.0, 1.0]), np.array([0.5, -1.0]), 1e-5),
+            "a constant feature",
+            (constant, np.array([2.0, 1.0]), np.array([0.5, -1.0]), 1e-5),
             hint="a constant column has variance 0: eps keeps the division finite and the output is beta",
         ),
     ]
@@ -127,24 +139,38 @@ EXERCISE = Exercise(
     title="Regularization",
     tasks=[
         Task(
-            "dropout_forward", ref.dropout_forward,
-            lambda: _dropout_cases(0, ((5, 6),), False), lambda seed=70: _dropout_cases(seed, ((8, 3), (2, 3, 4)), False),
+            "dropout_forward",
+            ref.dropout_forward,
+            lambda: _dropout_cases(0, ((5, 6),), False),
+            lambda seed=70: _dropout_cases(seed, ((8, 3), (2, 3, 4)), False),
         ),
         Task(
-            "dropout_backward", ref.dropout_backward,
-            lambda: _dropout_cases(1, ((4, 7),), True), lambda seed=71: _dropout_cases(seed, ((6, 2), (10,)), True),
+            "dropout_backward",
+            ref.dropout_backward,
+            lambda: _dropout_cases(1, ((4, 7),), True),
+            lambda seed=71: _dropout_cases(seed, ((6, 2), (10,)), True),
         ),
         Task(
-            "l2_penalty_and_grad", _l2_one,
-            lambda: _l2_cases(2, ((4, 3),)), lambda seed=72: _l2_cases(seed, ((5, 2), (7,), (3, 3, 2))), outputs=("penalty", "dW"),
+            "l2_penalty_and_grad",
+            _l2_one,
+            lambda: _l2_cases(2, ((4, 3),)),
+            lambda seed=72: _l2_cases(seed, ((5, 2), (7,), (3, 3, 2))),
+            outputs=("penalty", "dW"),
         ),
         Task(
-            "early_stopping_epoch", ref.early_stopping_epoch,
-            lambda: _early_cases(3, 20, 0.04, (3, 8)), lambda seed=73: _early_cases(seed, 40, 0.06, (2, 3)), points=2,
+            "early_stopping_epoch",
+            ref.early_stopping_epoch,
+            lambda: _early_cases(3, 20, 0.04, (3, 8)),
+            lambda seed=73: _early_cases(seed, 40, 0.06, (2, 3)),
+            points=2,
         ),
         Task(
-            "batchnorm_train_forward", _batchnorm_train,
-            lambda: _bn_cases(4, ((6, 3),)), lambda seed=74: _bn_cases(seed, ((5, 4), (32, 8))), points=2, verify=_verify_batchnorm,
+            "batchnorm_train_forward",
+            _batchnorm_train,
+            lambda: _bn_cases(4, ((6, 3),)),
+            lambda seed=74: _bn_cases(seed, ((5, 4), (32, 8))),
+            points=2,
+            verify=_verify_batchnorm,
         ),
     ],
 )

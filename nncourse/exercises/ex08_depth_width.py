@@ -4,8 +4,10 @@
 network of the stated shape that computes the sawtooth is accepted (checked by ``_verify_sawtooth``,
 which runs the state on a fine grid). References: ``nncourse.chapters.ch08_depth_width``.
 """
+
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ EXERCISE_ID = "08_depth_width"
 
 def count_parameters(sizes: list[int]) -> int:
     """Reference: weights and biases of ``Linear(sizes[i], sizes[i + 1])`` layers, summed."""
-    return int(sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))
+    return int(sum((a + 1) * b for a, b in pairwise(sizes)))
 
 
 def sawtooth_state(k: int) -> dict[str, np.ndarray]:
@@ -39,7 +41,9 @@ def _run_state(state: dict[str, Any], x: np.ndarray) -> np.ndarray:
     h = x[:, None]  # (N, 1)
     n_layers = len(state) // 2
     for i in range(n_layers):
-        h = h @ np.asarray(state[f"{2 * i}.weight"], dtype=np.float64).T + np.asarray(state[f"{2 * i}.bias"], dtype=np.float64)
+        h = h @ np.asarray(state[f"{2 * i}.weight"], dtype=np.float64).T + np.asarray(
+            state[f"{2 * i}.bias"], dtype=np.float64
+        )
         if i < n_layers - 1:
             h = np.maximum(h, 0.0)
     return h[:, 0]
@@ -63,8 +67,10 @@ def _verify_sawtooth(case: Case, expected: dict[str, np.ndarray], got: Any) -> s
     fan_in = 1
     for i, width in enumerate([*widths, 1]):
         if shapes[f"{2 * i}.weight"] != (width, fan_in) or shapes[f"{2 * i}.bias"] != (width,):
-            return (f"layer {2 * i}: a weight of shape {(width, fan_in)} (out, in) and a bias of shape {(width,)} expected, "
-                    f"got {shapes[f'{2 * i}.weight']} and {shapes[f'{2 * i}.bias']}")
+            return (
+                f"layer {2 * i}: a weight of shape {(width, fan_in)} (out, in) and a bias of shape {(width,)} expected, "
+                f"got {shapes[f'{2 * i}.weight']} and {shapes[f'{2 * i}.bias']}"
+            )
         fan_in = width
     x = np.linspace(-1.0, 1.0, 2001)
     out, target = _run_state(got, x), ref.sawtooth(x, k)
@@ -77,8 +83,14 @@ def _verify_sawtooth(case: Case, expected: dict[str, np.ndarray], got: Any) -> s
 
 def _count_cases(seed: int, n: int) -> list[Case]:
     rng = np.random.default_rng(seed)
-    cases = [Case("one layer, Linear(3, 2)", ([3, 2],)),
-             Case("chapter 05's network", ([20, 64, 64, 3],), hint="a Linear(a, b) layer holds a weight and a bias for each of its b outputs")]
+    cases = [
+        Case("one layer, Linear(3, 2)", ([3, 2],)),
+        Case(
+            "chapter 05's network",
+            ([20, 64, 64, 3],),
+            hint="a Linear(a, b) layer holds a weight and a bias for each of its b outputs",
+        ),
+    ]
     for _ in range(n):
         sizes = [int(s) for s in rng.integers(1, 40, size=int(rng.integers(3, 7)))]
         cases.append(Case(f"sizes {sizes}", (sizes,)))
@@ -86,7 +98,10 @@ def _count_cases(seed: int, n: int) -> list[Case]:
 
 
 def _sawtooth_cases(ks: tuple[int, ...]) -> list[Case]:
-    hints = {1: "one tent: |x| is the sum of two ReLUs, one of x and one of -x", 2: "each hidden layer folds the previous tent value once more"}
+    hints = {
+        1: "one tent: |x| is the sum of two ReLUs, one of x and one of -x",
+        2: "each hidden layer folds the previous tent value once more",
+    }
     return [Case(f"k = {k}", (k,), hint=hints.get(k, "")) for k in ks]
 
 
@@ -101,9 +116,19 @@ EXERCISE = Exercise(
     title="Depth vs width",
     tasks=[
         Task("count_parameters", count_parameters, lambda: _count_cases(0, 2), lambda seed=88: _count_cases(seed, 4)),
-        Task("sawtooth_state", sawtooth_state, lambda: _sawtooth_cases((1, 2, 4)), lambda: _sawtooth_cases((1, 3, 5, 6)),
-             points=2, verify=_verify_sawtooth),
-        Task("widest_within_budget", widest_within_budget, lambda: _budget_cases(((1, 100), (3, 1000), (2, 3))),
-             lambda: _budget_cases(((1, 37), (4, 5000), (2, 10), (6, 200_000), (3, 4)))),
+        Task(
+            "sawtooth_state",
+            sawtooth_state,
+            lambda: _sawtooth_cases((1, 2, 4)),
+            lambda: _sawtooth_cases((1, 3, 5, 6)),
+            points=2,
+            verify=_verify_sawtooth,
+        ),
+        Task(
+            "widest_within_budget",
+            widest_within_budget,
+            lambda: _budget_cases(((1, 100), (3, 1000), (2, 3))),
+            lambda: _budget_cases(((1, 37), (4, 5000), (2, 10), (6, 200_000), (3, 4))),
+        ),
     ],
 )

@@ -4,6 +4,7 @@ by its responses on test images rather than against one expected kernel.
 
 References: ``nncourse.chapters.ch09_convolution``, which calls the ``nncourse.scratch.functional.conv`` kernels.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,13 +29,28 @@ def _size_cases(grading: bool) -> list[Case]:
         (5, 5, 1, 0, 1, "a kernel as large as the input gives a single output"),
     ]
     if grading:
-        rows = [(64, 7, 2, 3, 1, ""), (9, 4, 3, 1, 1, FLOOR_HINT), (11, 3, 1, 2, 2, ""), (3, 5, 1, 1, 1, ""),
-                (100, 1, 7, 0, 1, FLOOR_HINT), (20, 3, 4, 2, 5, "")]
-    return [Case(f"size {n}, kernel {k}, stride {s}, padding {p}, dilation {d}", (n, k), {"stride": s, "padding": p, "dilation": d}, hint=h)
-            for n, k, s, p, d, h in rows]
+        rows = [
+            (64, 7, 2, 3, 1, ""),
+            (9, 4, 3, 1, 1, FLOOR_HINT),
+            (11, 3, 1, 2, 2, ""),
+            (3, 5, 1, 1, 1, ""),
+            (100, 1, 7, 0, 1, FLOOR_HINT),
+            (20, 3, 4, 2, 5, ""),
+        ]
+    return [
+        Case(
+            f"size {n}, kernel {k}, stride {s}, padding {p}, dilation {d}",
+            (n, k),
+            {"stride": s, "padding": p, "dilation": d},
+            hint=h,
+        )
+        for n, k, s, p, d, h in rows
+    ]
 
 
-def _conv_args(rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w: int, k: int) -> tuple[np.ndarray, ...]:
+def _conv_args(
+    rng: np.random.Generator, n: int, c_in: int, c_out: int, h: int, w: int, k: int
+) -> tuple[np.ndarray, ...]:
     return rng.normal(size=(n, c_in, h, w)), rng.normal(size=(c_out, c_in, k, k)) / k, rng.normal(size=c_out)
 
 
@@ -57,7 +73,9 @@ def _conv_cases(seed: int, grading: bool, backward: bool) -> list[Case]:
         ("padding", 2, 3, 2, 5, 6, 3, 1, 1),
     ]
     if grading:
-        shapes = [(label, n + 1, c_in + 1, c_out, h + 2, w + 1, k, s, p) for label, n, c_in, c_out, h, w, k, s, p in shapes]
+        shapes = [
+            (label, n + 1, c_in + 1, c_out, h + 2, w + 1, k, s, p) for label, n, c_in, c_out, h, w, k, s, p in shapes
+        ]
         shapes.append(("stride and padding", 2, 2, 3, 10, 7, 4, 3, 2))
     cases = []
     for label, n, c_in, c_out, h, w, k, s, p in shapes:
@@ -67,9 +85,13 @@ def _conv_cases(seed: int, grading: bool, backward: bool) -> list[Case]:
         hint = CONV_HINTS.get(label, "")
         if backward:
             out_shape = (n, c_out, ref.conv_output_size(h, k, s, p), ref.conv_output_size(w, k, s, p))
-            hint = {"padding": "compute dx on the padded input, then cut the padding off",
-                    "stride": "with stride s, output (i, j) read the window starting at (i * s, j * s): send dout there"}.get(
-                label, "each output read a window: dweight[o] += dout[n, o, i, j] * window, dx[window] += dout[n, o, i, j] * weight[o]")
+            hint = {
+                "padding": "compute dx on the padded input, then cut the padding off",
+                "stride": "with stride s, output (i, j) read the window starting at (i * s, j * s): send dout there",
+            }.get(
+                label,
+                "each output read a window: dweight[o] += dout[n, o, i, j] * window, dx[window] += dout[n, o, i, j] * weight[o]",
+            )
             cases.append(Case(name, (rng.normal(size=out_shape), x, weight), kwargs, hint=hint))
         else:
             cases.append(Case(name, (x, weight, bias), kwargs, hint=hint))
@@ -77,9 +99,14 @@ def _conv_cases(seed: int, grading: bool, backward: bool) -> list[Case]:
 
 
 def _pattern_cases(names: tuple[str, ...]) -> list[Case]:
-    return [Case(f"pattern '{name}'", (ref.PATTERNS[name].copy(),),
-                 hint="a flat bright image and denser patterns must not score as high: make the weights sum to 0")
-            for name in names]
+    return [
+        Case(
+            f"pattern '{name}'",
+            (ref.PATTERNS[name].copy(),),
+            hint="a flat bright image and denser patterns must not score as high: make the weights sum to 0",
+        )
+        for name in names
+    ]
 
 
 def _verify_detector(case: Case, expected: Any, got: Any) -> str | None:
@@ -91,13 +118,34 @@ EXERCISE = Exercise(
     id=EXERCISE_ID,
     title="Convolution",
     tasks=[
-        Task("conv_output_size", ref.conv_output_size, lambda: _size_cases(False), lambda: _size_cases(True),
-             substitutable=True),
-        Task("conv2d_forward", ref.conv2d_forward, lambda: _conv_cases(1, False, False), lambda: _conv_cases(101, True, False),
-             points=2),
-        Task("conv2d_backward", ref.conv2d_backward, lambda: _conv_cases(2, False, True), lambda: _conv_cases(102, True, True),
-             points=2, outputs=("dx", "dweight", "dbias")),
-        Task("design_kernel", ref.design_kernel, lambda: _pattern_cases(("diagonal", "vertical")),
-             lambda: _pattern_cases(("anti-diagonal", "horizontal", "corner", "plus", "cross")), verify=_verify_detector),
+        Task(
+            "conv_output_size",
+            ref.conv_output_size,
+            lambda: _size_cases(False),
+            lambda: _size_cases(True),
+            substitutable=True,
+        ),
+        Task(
+            "conv2d_forward",
+            ref.conv2d_forward,
+            lambda: _conv_cases(1, False, False),
+            lambda: _conv_cases(101, True, False),
+            points=2,
+        ),
+        Task(
+            "conv2d_backward",
+            ref.conv2d_backward,
+            lambda: _conv_cases(2, False, True),
+            lambda: _conv_cases(102, True, True),
+            points=2,
+            outputs=("dx", "dweight", "dbias"),
+        ),
+        Task(
+            "design_kernel",
+            ref.design_kernel,
+            lambda: _pattern_cases(("diagonal", "vertical")),
+            lambda: _pattern_cases(("anti-diagonal", "horizontal", "corner", "plus", "cross")),
+            verify=_verify_detector,
+        ),
     ],
 )

@@ -6,6 +6,7 @@ Both work on plain data (the grader's sandbox returns no torch objects): a stack
 specs such as ``("conv", 16, 3, 1, 1)``. The design is trained by the grader, outside the sandbox,
 with ``train_design`` — the same function the learner uses in the notebook to try a design.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -46,16 +47,22 @@ def build_stack(input_shape: Sequence[int], layers: Sequence[Sequence[Any]]) -> 
     modules: list = []
     for index, spec in enumerate(layers):
         if not isinstance(spec, (list, tuple)) or not spec or spec[0] not in LAYER_KINDS:
-            raise ValueError(f"layer {index}: expected a tuple starting with one of {sorted(LAYER_KINDS)}, got {spec!r}")
+            raise ValueError(
+                f"layer {index}: expected a tuple starting with one of {sorted(LAYER_KINDS)}, got {spec!r}"
+            )
         kind, args = spec[0], spec[1:]
         if len(args) != LAYER_KINDS[kind] or any(type(a) is not int or a < 0 for a in args):
-            raise ValueError(f"layer {index} ({kind}): expected {LAYER_KINDS[kind]} non-negative ints after the kind, got {spec!r}")
+            raise ValueError(
+                f"layer {index} ({kind}): expected {LAYER_KINDS[kind]} non-negative ints after the kind, got {spec!r}"
+            )
         if kind in ("conv", "pool", "bn", "flatten") and len(shape) != 3:
             raise ValueError(f"layer {index} ({kind}): needs a (C, H, W) input, got {shape}")
         if kind == "conv":
             out, k, stride, pad = args
             if min(out, k, stride) < 1 or shape[1] + 2 * pad < k or shape[2] + 2 * pad < k:
-                raise ValueError(f"layer {index} (conv): kernel {k} does not fit the padded input {shape} with padding {pad}")
+                raise ValueError(
+                    f"layer {index} (conv): kernel {k} does not fit the padded input {shape} with padding {pad}"
+                )
             modules.append(nn.Conv2d(shape[0], out, k, stride=stride, padding=pad))
         elif kind == "pool":
             if args[0] < 1 or args[0] > min(shape[1:]):
@@ -69,7 +76,9 @@ def build_stack(input_shape: Sequence[int], layers: Sequence[Sequence[Any]]) -> 
             modules.append(nn.Flatten())
         elif kind == "linear":
             if len(shape) != 1 or args[0] < 1:
-                raise ValueError(f"layer {index} (linear): needs a flattened input and out_features >= 1, got input {shape}")
+                raise ValueError(
+                    f"layer {index} (linear): needs a flattened input and out_features >= 1, got input {shape}"
+                )
             modules.append(nn.Linear(shape[0], args[0]))
         with torch.no_grad():
             shape = tuple(int(d) for d in nn.Sequential(*modules)(torch.zeros(1, *input_shape)).shape[1:])
@@ -115,15 +124,18 @@ def _stack_cases(seed: int, n_random: int, public: bool) -> list[Case]:
     if public:
         cases = [
             Case(
-                "one 3x3 conv, same padding", ((1, 8, 8), [("conv", 32, 3, 1, 1)]),
+                "one 3x3 conv, same padding",
+                ((1, 8, 8), [("conv", 32, 3, 1, 1)]),
                 hint="a conv has out_channels * (in_channels * k * k + 1) parameters; padding 1 keeps a 3x3 conv's size",
             ),
             Case(
-                "stride 2, no padding", ((3, 32, 32), [("conv", 16, 5, 2, 0), ("relu",)]),
+                "stride 2, no padding",
+                ((3, 32, 32), [("conv", 16, 5, 2, 0), ("relu",)]),
                 hint="output size = floor((n + 2 * padding - k) / stride) + 1",
             ),
             Case(
-                "conv, batch norm, pool, linear", ((1, 28, 28), [("conv", 8, 3, 1, 1), ("bn",), ("relu",), ("pool", 2), ("flatten",), ("linear", 10)]),
+                "conv, batch norm, pool, linear",
+                ((1, 28, 28), [("conv", 8, 3, 1, 1), ("bn",), ("relu",), ("pool", 2), ("flatten",), ("linear", 10)]),
                 hint="batch norm has 2 parameters per channel; pooling has none and halves the size; flatten gives C * H * W features",
             ),
         ]
@@ -147,7 +159,12 @@ def _shapes_for(data_seed: int, image_size: int) -> tuple[np.ndarray, np.ndarray
     from nncourse.data import make_shapes
 
     data = make_shapes(n=1000, image_size=image_size, seed=data_seed)  # 600 / 200 / 200: train on train + validation
-    return np.concatenate([data.X_train, data.X_val]), np.concatenate([data.y_train, data.y_val]), data.X_test, data.y_test
+    return (
+        np.concatenate([data.X_train, data.X_val]),
+        np.concatenate([data.y_train, data.y_val]),
+        data.X_test,
+        data.y_test,
+    )
 
 
 def check_design(design: Any, image_size: int = 16) -> str | None:
@@ -199,8 +216,15 @@ def train_design(design: dict, data_seed: int = 0, image_size: int = 16, seed: i
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        fit(model, make_loader(X_train, y_train, batch_size=32, seed=seed), nn.CrossEntropyLoss(), optimizer,
-            epochs=design["epochs"], metrics={}, progress=False)
+        fit(
+            model,
+            make_loader(X_train, y_train, batch_size=32, seed=seed),
+            nn.CrossEntropyLoss(),
+            optimizer,
+            epochs=design["epochs"],
+            metrics={},
+            progress=False,
+        )
         test = make_loader(X_test, y_test, batch_size=200, shuffle=False)
         return float(evaluate(model, test, nn.CrossEntropyLoss(), {"accuracy": accuracy})["accuracy"])
     finally:
@@ -212,9 +236,16 @@ def design_shape_cnn(image_size: int) -> dict:
     (the linear layer's input size follows from ``image_size``; the spec language works it out)."""
     return {
         "layers": [
-            ("conv", 16, 3, 1, 1), ("bn",), ("relu",), ("pool", 2),
-            ("conv", 16, 3, 1, 1), ("bn",), ("relu",), ("pool", 2),
-            ("flatten",), ("linear", 4),
+            ("conv", 16, 3, 1, 1),
+            ("bn",),
+            ("relu",),
+            ("pool", 2),
+            ("conv", 16, 3, 1, 1),
+            ("bn",),
+            ("relu",),
+            ("pool", 2),
+            ("flatten",),
+            ("linear", 4),
         ],
         "epochs": 10,
         "lr": 3e-3,
@@ -235,7 +266,8 @@ def _verify_design(case: Case, expected: Any, got: Any) -> str | None:
 def _design_cases(sets: Sequence[tuple[int, int]]) -> list[Case]:
     return [
         DesignCase(
-            f"shapes set {seed}, {size}x{size} images", (size,),
+            f"shapes set {seed}, {size}x{size} images",
+            (size,),
             hint="conv blocks (conv with padding, bn, relu, pool), then flatten and one linear layer to 4 classes; about 10 epochs at lr 3e-3",
             data_seed=seed,
         )
@@ -248,10 +280,20 @@ EXERCISE = Exercise(
     title="CNNs",
     tasks=[
         Task(
-            "conv_stack_size", conv_stack_size,
-            lambda: _stack_cases(0, 2, public=True), lambda: _stack_cases(100, 6, public=False), points=2,
+            "conv_stack_size",
+            conv_stack_size,
+            lambda: _stack_cases(0, 2, public=True),
+            lambda: _stack_cases(100, 6, public=False),
+            points=2,
             outputs=("parameters", "output_shape"),
         ),
-        Task("design_shape_cnn", design_shape_cnn, lambda: _design_cases([(10, 16)]), lambda: _design_cases([(21, 20)]), points=2, verify=_verify_design),
+        Task(
+            "design_shape_cnn",
+            design_shape_cnn,
+            lambda: _design_cases([(10, 16)]),
+            lambda: _design_cases([(21, 20)]),
+            points=2,
+            verify=_verify_design,
+        ),
     ],
 )

@@ -6,6 +6,7 @@ learning rate, that makes the exploding-regime training run of the chapter reach
 checked by training).
 References: ``nncourse.chapters.ch11_rnns``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,10 +19,14 @@ from nncourse.checks import Case, Exercise, Task
 EXERCISE_ID = "11_rnns"
 
 LAYOUT_HINT = "W_ih is (H, I) and W_hh is (H, H) as in torch: x @ W_ih.T, h @ W_hh.T"
-BACKWARD_HINT = ("da = dh_new * (1 - h_new**2); dx = da @ W_ih; dh = da @ W_hh; dW_ih = da.T @ x; "
-                 "dW_hh = da.T @ h; db = da.sum(axis=0)")
-BPTT_HINT = ("walk t from T-1 down to 0 with the gradient of h_t = dhs[t] + what came back from step t+1; "
-             "add up the weight gradients of every step")
+BACKWARD_HINT = (
+    "da = dh_new * (1 - h_new**2); dx = da @ W_ih; dh = da @ W_hh; dW_ih = da.T @ x; "
+    "dW_hh = da.T @ h; db = da.sum(axis=0)"
+)
+BPTT_HINT = (
+    "walk t from T-1 down to 0 with the gradient of h_t = dhs[t] + what came back from step t+1; "
+    "add up the weight gradients of every step"
+)
 
 
 def _weights(rng: np.random.Generator, i: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -64,8 +69,9 @@ def _bptt_cases(seed: int, shapes: tuple[tuple[int, int, int, int], ...]) -> lis
             label = f"T={t}, loss on the last step only"
         else:
             label = "one step" if t == 1 else f"T={t}, N={n}"
-        cases.append(Case(label, (rng.normal(size=(t, n, i)), rng.normal(size=(n, h)), w_ih, w_hh, b, dhs),
-                          hint=BPTT_HINT))
+        cases.append(
+            Case(label, (rng.normal(size=(t, n, i)), rng.normal(size=(n, h)), w_ih, w_hh, b, dhs), hint=BPTT_HINT)
+        )
     return cases
 
 
@@ -80,8 +86,10 @@ def _verify_max_norm(case: Case, expected: Any, got: Any) -> str | None:
     if loss < ref.TARGET_LOSS:
         return None
     what = "diverged" if not np.isfinite(loss) else f"ended at a mean loss of {loss:.3g}"
-    return (f"with lr={lr:g} and max_norm={got:g} the training run {what}; the target is below {ref.TARGET_LOSS:g} "
-            "(too large a threshold lets the exploding gradients through, too small a one makes the steps tiny)")
+    return (
+        f"with lr={lr:g} and max_norm={got:g} the training run {what}; the target is below {ref.TARGET_LOSS:g} "
+        "(too large a threshold lets the exploding gradients through, too small a one makes the steps tiny)"
+    )
 
 
 def _choose(lr: float) -> float:  # the reference: cap the step length lr * max_norm near 0.08
@@ -92,18 +100,34 @@ EXERCISE = Exercise(
     id=EXERCISE_ID,
     title="RNN forward, BPTT and clipping",
     tasks=[
-        Task("rnn_step_forward", ref.rnn_step_forward,
-             lambda: _forward_cases(0, ((4, 3, 5), (1, 2, 3))), lambda: _forward_cases(100, ((6, 4, 2), (1, 5, 3), (3, 4, 4)))),
-        Task("rnn_step_backward", ref.rnn_step_backward,
-             lambda: _backward_cases(1, ((5, 3, 4), (1, 3, 2))), lambda: _backward_cases(101, ((7, 2, 6), (1, 4, 3), (3, 5, 5))),
-             points=2, outputs=("dx", "dh", "dW_ih", "dW_hh", "db")),
-        Task("rnn_bptt", ref.rnn_bptt,
-             lambda: _bptt_cases(2, ((1, 2, 3, 4), (2, 3, 2, 3), (6, 2, 3, 4))),
-             lambda: _bptt_cases(102, ((1, 1, 2, 3), (3, 2, 4, 3), (8, 3, 2, 5), (5, 1, 3, 3))),
-             points=2, requires=("rnn_step_forward", "rnn_step_backward")),
-        Task("choose_max_norm", _choose,
-             lambda: [Case("the chapter's training run, lr 0.2", kwargs={"lr": 0.2})],
-             lambda: [Case("the chapter's training run with lr 0.4", kwargs={"lr": 0.4})],
-             verify=_verify_max_norm),
+        Task(
+            "rnn_step_forward",
+            ref.rnn_step_forward,
+            lambda: _forward_cases(0, ((4, 3, 5), (1, 2, 3))),
+            lambda: _forward_cases(100, ((6, 4, 2), (1, 5, 3), (3, 4, 4))),
+        ),
+        Task(
+            "rnn_step_backward",
+            ref.rnn_step_backward,
+            lambda: _backward_cases(1, ((5, 3, 4), (1, 3, 2))),
+            lambda: _backward_cases(101, ((7, 2, 6), (1, 4, 3), (3, 5, 5))),
+            points=2,
+            outputs=("dx", "dh", "dW_ih", "dW_hh", "db"),
+        ),
+        Task(
+            "rnn_bptt",
+            ref.rnn_bptt,
+            lambda: _bptt_cases(2, ((1, 2, 3, 4), (2, 3, 2, 3), (6, 2, 3, 4))),
+            lambda: _bptt_cases(102, ((1, 1, 2, 3), (3, 2, 4, 3), (8, 3, 2, 5), (5, 1, 3, 3))),
+            points=2,
+            requires=("rnn_step_forward", "rnn_step_backward"),
+        ),
+        Task(
+            "choose_max_norm",
+            _choose,
+            lambda: [Case("the chapter's training run, lr 0.2", kwargs={"lr": 0.2})],
+            lambda: [Case("the chapter's training run with lr 0.4", kwargs={"lr": 0.4})],
+            verify=_verify_max_norm,
+        ),
     ],
 )
