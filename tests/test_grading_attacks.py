@@ -81,6 +81,8 @@ def test_selftest_fails_without_the_sandbox():
     assert not selftest(ROOT, [EXERCISE], limits=FAST, jobs=2, out=lines.append, sandboxed=False, attacks=chosen)
     text = "\n".join(lines)
     assert "FAIL 01_perceptron            attack: read the solutions" in text, text
-    assert "bait gradebook's results.jsonl was changed" in text and "pwned-spawn" in text, text
+    assert "bait gradebook's results.jsonl was changed" in text and "pwned-" in text, (
+        text
+    )  # which marker lands first depends on timing
     assert "a classmate's process was" in text, text
     assert leftover_processes() == []
