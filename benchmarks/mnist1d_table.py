@@ -1,5 +1,5 @@
 """MNIST-1D (generated locally by ``mnist1d.make_dataset``, 4000 train / 1000 test): linear model, MLP
-and CNN (and chapter 12's GRU), each on the signals as they are and with their 40 positions reordered by one fixed permutation.
+and CNN (and chapter 12's GRU, chapter 14's Transformer), each on the signals as they are and with their 40 positions reordered by one fixed permutation.
 
     python benchmarks/mnist1d_table.py                  # one torch thread, seed 0
     python benchmarks/mnist1d_table.py --seeds 0 1 2 --threads 2
@@ -35,11 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--plain-only", action="store_true", help="skip the permuted runs (the model ladder)")
     parser.add_argument("--models", nargs="+", default=list(MNIST1D_RECIPES), choices=list(MNIST1D_RECIPES))
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     plain = load_mnist1d()
-    data = {"no": plain, "yes": permute_split(plain, fixed_permutation(40, seed=0))}
+    data = (
+        {"no": plain} if args.plain_only else {"no": plain, "yes": permute_split(plain, fixed_permutation(40, seed=0))}
+    )
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s)"
     )

@@ -252,6 +252,15 @@ def test_mnist1d_cnn_beats_mlp_briefly_trained():
         mnist1d_model("rnn")
 
 
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+def test_the_ladder_sequence_models_read_mnist1d_signals(kind: str):
+    import torch
+
+    model = mnist1d_model(kind, 0)
+    assert model(torch.zeros(5, 1, 40)).shape == (5, 10)
+    assert torch.equal(mnist1d_model(kind, 0)(torch.ones(2, 1, 40)), model(torch.ones(2, 1, 40)))  # the seed fixes it
+
+
 def test_plot_feature_maps_draws_one_row_per_stack_and_rejects_bad_shapes():
     import matplotlib
 

@@ -166,6 +166,7 @@ MNIST1D_RECIPES: dict[str, Recipe] = {
     "mlp": Recipe(epochs=60, lr=1e-3, batch_size=64, weight_decay=0.01),
     "cnn": Recipe(epochs=30, lr=3e-3, batch_size=64, weight_decay=0.01),
     "gru": Recipe(epochs=30, lr=3e-3, batch_size=64, weight_decay=0.01),
+    "transformer": Recipe(epochs=30, lr=3e-3, batch_size=64, weight_decay=0.01),
 }
 """The full recipes of ``benchmarks/mnist1d_table.py`` (the notebook trains fewer epochs)."""
 
@@ -175,7 +176,9 @@ def mnist1d_model(kind: str, seed: int = 0) -> nn.Module:
 
     ``kind``: ``"linear"`` (410 parameters), ``"mlp"`` (40-256-256-10, dropout 0.2) or ``"cnn"``
     (1-D convs 32-32-64-64 with kernel 5, batch norm, two max-pools, dropout 0.1) or ``"gru"``
-    (chapter 12's ``SequenceClassifier``: a GRU with 64 units reading the 40 positions in order).
+    (chapter 12's ``SequenceClassifier``: a GRU with 64 units reading the 40 positions in order) or
+    ``"transformer"`` (two of chapter 14's pre-norm blocks, width 32, 4 heads, over the 40 positions
+    with learned position embeddings, averaged over positions).
     """
     torch.manual_seed(seed)
     if kind == "linear":
@@ -188,6 +191,8 @@ def mnist1d_model(kind: str, seed: int = 0) -> nn.Module:
         )
     if kind == "gru":
         return nn.Sequential(_ChannelsLast(), SequenceClassifier(1, 64, 10, cell="gru"))
+    if kind == "transformer":
+        return _SignalTransformer(length=40, d_model=32, n_heads=4, d_ff=64, n_layers=2, n_classes=10)
     raise ValueError(f"kind must be one of {sorted(MNIST1D_RECIPES)}, got {kind!r}")
 
 
@@ -196,3 +201,24 @@ class _ChannelsLast(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.transpose(1, 2)  # (N, T, C)
+
+
+class _SignalTransformer(nn.Module):
+    """(N, 1, L) signals -> (N, n_classes): each position's value embedded, plus a learned position
+    embedding, through ``n_layers`` of chapter 14's blocks, averaged over positions, then a linear read-out."""
+
+    def __init__(self, length: int, d_model: int, n_heads: int, d_ff: int, n_layers: int, n_classes: int) -> None:
+        super().__init__()
+        from nncourse.models.transformer import Block
+
+        self.embed = nn.Linear(1, d_model)
+        self.pos = nn.Parameter(0.02 * torch.randn(length, d_model))
+        self.blocks = nn.ModuleList(Block(d_model, n_heads, d_ff) for _ in range(n_layers))
+        self.ln = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.embed(x.transpose(1, 2)) + self.pos  # (N, L, D)
+        for block in self.blocks:
+            h = block(h)  # (N, L, D)
+        return self.head(self.ln(h).mean(dim=1))  # (N, n_classes)
