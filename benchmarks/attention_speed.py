@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,18 +31,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nncourse.scratch.functional import attention  # noqa: E402
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median CPU seconds of this process for one call (one thread on both sides, so CPU time is the
-    work done, not time spent waiting for a core on a busy machine)."""
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return statistics.median(times)
+from nncourse.timing import median_cpu_seconds  # noqa: E402
 
 
 def sdpa_pair(n: int, h: int, length: int, d: int, causal: bool, dtype: str) -> tuple[Callable, Callable]:
@@ -78,7 +65,7 @@ def main() -> None:
         for causal in (False, True):
             name = f"batch 8, 4 heads, L=64, d=32{', causal' if causal else ''}"
             scratch, reference = sdpa_pair(8, 4, 64, 32, causal, dtype)
-            ours, theirs = median_time(scratch, args.repeats), median_time(reference, args.repeats)
+            ours, theirs = median_cpu_seconds(scratch, args.repeats), median_cpu_seconds(reference, args.repeats)
             print(f"| {name:<40} | {dtype:<7} | {ours * 1e3:10.2f} | {theirs * 1e3:8.2f} | {ours / theirs:6.2f} |")
 
 

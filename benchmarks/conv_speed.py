@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,18 +32,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nncourse.scratch.functional import conv, pool  # noqa: E402
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median CPU seconds of this process for one call (both sides run on one thread, so CPU time is
-    the work done, and it does not count time spent waiting for a core on a busy machine)."""
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return statistics.median(times)
+from nncourse.timing import median_cpu_seconds  # noqa: E402
 
 
 def conv_pair(n: int, c_in: int, c_out: int, size: int, k: int, dtype: str) -> tuple[Callable, Callable, Callable]:
@@ -114,10 +101,10 @@ def main() -> None:
             ("avg_pool2d 2x2, batch 64, 6 channels, 28x28", *pool_pair("avg", 64, 6, 28, dtype)),
         ]
         for name, scratch, reference in rows:
-            ours, theirs = median_time(scratch, args.repeats), median_time(reference, args.repeats)
+            ours, theirs = median_cpu_seconds(scratch, args.repeats), median_cpu_seconds(reference, args.repeats)
             print(f"| {name:<52} | {dtype:<7} | {ours * 1e3:10.2f} | {theirs * 1e3:8.2f} | {ours / theirs:6.2f} |")
     scratch, _, loops = conv_pair(4, 6, 16, 14, 5, "float64")
-    ratio = median_time(loops, 1) / median_time(scratch, 5)
+    ratio = median_cpu_seconds(loops, 1) / median_cpu_seconds(scratch, 5)
     print(f"explicit loops / vectorised, conv2d 6->16 5x5 on batch 4, float64: {ratio:.0f}x slower")
 
 

@@ -17,6 +17,7 @@ from nncourse.data.text import (
     ngram_bits_per_char,
 )
 from nncourse.models.rnn import CharLM, SequenceClassifier, sample, set_memory_bias
+from nncourse.timing import growth_shape
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,6 @@ def test_chapter_cell_matches_torch_cell() -> None:
 
 def test_growth_shape_statement() -> None:
     lengths = np.array([10, 20, 40, 80])
-    assert ch.growth_shape(lengths, 0.001 * lengths) == "grows linearly"
-    assert ch.growth_shape(lengths, 1e-6 * lengths**2) == "grows faster than linearly"
-    assert ch.growth_shape(lengths, np.ones(4)) == "roughly constant"
+    assert growth_shape(lengths, 0.001 * lengths) == "grows linearly"
+    assert growth_shape(lengths, 1e-6 * lengths**2) == "grows faster than linearly"
+    assert growth_shape(lengths, np.ones(4)) == "roughly constant"

@@ -12,8 +12,8 @@ exercise 12's plain-data forms. Torch models come from ``nncourse.models.rnn``.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ from nncourse._validate import check_array, check_int
 from nncourse.data.sequences import forecast_windows, recall_task
 from nncourse.models.rnn import SequenceClassifier
 from nncourse.scratch.functional import gated as G
+from nncourse.timing import median_cpu_seconds
 
 
 # ---------------------------------------------------------------------------------- the LSTM cell
@@ -176,21 +177,5 @@ def time_per_length(
     with torch.no_grad():
         for length in lengths:
             x = torch.randn(batch_size, length, hidden_size)
-            lstm(x)  # warm-up
-            times = []
-            for _ in range(repeats):
-                start = time.process_time()
-                lstm(x)
-                times.append(time.process_time() - start)
-            out.append(float(np.median(times)))
+            out.append(median_cpu_seconds(partial(lstm, x), repeats))
     return np.array(out)
-
-
-def growth_shape(lengths: np.ndarray, times: np.ndarray) -> str:
-    """Describe how ``times`` grows with ``lengths`` from the slope of the log-log fit (never the raw times)."""
-    slope = float(np.polyfit(np.log(np.asarray(lengths, float)), np.log(np.asarray(times, float)), 1)[0])
-    if slope < 0.5:
-        return "roughly constant"
-    if slope < 1.4:
-        return "grows linearly"
-    return "grows faster than linearly"

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from nncourse._validate import check_hyper, check_int
+from nncourse.timing import median_cpu_seconds
 
 if TYPE_CHECKING:
     from nncourse.models.transformer import TransformerConfig, TransformerLMResult
@@ -129,16 +131,6 @@ def train_for_budget(
     return train_transformer_lm(train_ids, valid_ids, vocab_size, steps=steps, cpu_budget=budget, **kwargs)  # type: ignore[arg-type]
 
 
-def _median_cpu(fn: Any, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return float(np.median(times))
-
-
 def attention_cost(
     lengths: tuple[int, ...],
     *,
@@ -166,7 +158,7 @@ def attention_cost(
         mask = causal_mask(length)
         _, w = attn(x, x, x, attn_mask=mask, average_attn_weights=False)  # w (N, H, T, T)
         sizes.append(w.numel() * w.element_size())
-        times.append(_median_cpu(lambda x=x, mask=mask: attn(x, x, x, attn_mask=mask), repeats))
+        times.append(median_cpu_seconds(partial(attn, x, x, x, attn_mask=mask), repeats))
     torch.set_grad_enabled(previous)
     return np.array(times), np.array(sizes, dtype=np.int64)
 
@@ -186,6 +178,6 @@ def lstm_cost(
         x = torch.randn(check_int("batch_size", batch_size), check_int("length", length), hidden_size)
         out, _ = lstm(x)  # (N, T, H): one state per step
         sizes.append(out.numel() * out.element_size())
-        times.append(_median_cpu(lambda x=x: lstm(x), repeats))
+        times.append(median_cpu_seconds(partial(lstm, x), repeats))
     torch.set_grad_enabled(previous)
     return np.array(times), np.array(sizes, dtype=np.int64)

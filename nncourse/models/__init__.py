@@ -46,7 +46,6 @@ from nncourse.models.transformer import (
     TransformerLMResult,
     decay_groups,
     train_transformer_lm,
-    transformer_bits_per_char,
 )
 from nncourse.models.transformer import sample as sample_transformer
 
@@ -58,5 +57,4 @@ __all__ += [
     "decay_groups",
     "sample_transformer",
     "train_transformer_lm",
-    "transformer_bits_per_char",
 ]

@@ -128,14 +128,19 @@ class SequenceClassifier(nn.Module):
 
 
 @torch.no_grad()
-def bits_per_char(model: CharLM, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> float:
-    """Mean cross-entropy of the next character in bits: x, y (N, T) int ids (targets = inputs shifted)."""
+def bits_per_char(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> float:
+    """Mean cross-entropy of the next character in bits: x, y (N, T) int ids (targets = inputs shifted).
+
+    ``model`` is any character LM of the course: ``CharLM`` (returns ``(logits, state)``) or
+    ``TransformerLM`` (returns logits (N, T, V)); both have ``vocab_size``."""
     model.eval()
     total, count = 0.0, 0
     for start in range(0, len(x), batch_size):
         xb, yb = torch.as_tensor(x[start : start + batch_size]), torch.as_tensor(y[start : start + batch_size])
-        check_token_ids(yb, model.vocab_size, "y")
-        logits, _ = model(xb)
+        vocab_size: int = model.vocab_size  # type: ignore[assignment]  # torch types module attributes as Tensor | Module
+        check_token_ids(yb, vocab_size, "y")
+        logits = model(xb)
+        logits = logits[0] if isinstance(logits, tuple) else logits  # (B, T, V)
         total += float(nn.functional.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="sum"))
         count += yb.numel()
     return total / count / math.log(2)

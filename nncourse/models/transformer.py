@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from nncourse._validate import check_array, check_hyper, check_int
-from nncourse.models.rnn import check_token_ids
+from nncourse.models.rnn import bits_per_char, check_token_ids
 
 
 @dataclass
@@ -135,20 +135,6 @@ def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 
 @torch.no_grad()
-def transformer_bits_per_char(model: TransformerLM, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> float:
-    """Mean next-character cross-entropy in bits over windows x, y (N, T) int ids, T <= context."""
-    model.eval()
-    total, count = 0.0, 0
-    for start in range(0, len(x), batch_size):
-        xb, yb = torch.as_tensor(x[start : start + batch_size]), torch.as_tensor(y[start : start + batch_size])
-        check_token_ids(yb, model.vocab_size, "y")
-        logits = model(xb)  # (B, T, V)
-        total += float(nn.functional.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="sum"))
-        count += yb.numel()
-    return total / count / math.log(2)
-
-
-@torch.no_grad()
 def sample(
     model: TransformerLM,
     prompt: np.ndarray,
@@ -249,6 +235,6 @@ def train_transformer_lm(
         opt.step()
         losses.append(loss.item() / math.log(2))
     xv, yv = char_windows(valid_ids, seq_len)
-    bpc = transformer_bits_per_char(model, xv, yv)
+    bpc = bits_per_char(model, xv, yv)
     params = sum(p.numel() for p in model.parameters())
     return TransformerLMResult(model, bpc, params, time.process_time() - start, losses, len(losses))
